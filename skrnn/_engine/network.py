@@ -1,0 +1,257 @@
+"""The network every RNN estimator trains: inputs → recurrent stack → softmax head.
+
+A batch flows as DESIGN.md describes: embedding rows gathered (and dense features
+appended), inverted dropout, the recurrent stack, dropout, then one output GEMM over
+every valid step (``head="step"``, tagging) or over the pooled state (``"last"``,
+``"mean"``, ``"max"``, classification), and the masked softmax cross-entropy.
+Backward runs the same way in reverse. Parameters are a plain dict of arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embedding import embed, embedding_grads, init_table
+from .heads import (
+    POOLINGS,
+    log_softmax,
+    pool,
+    pool_backward,
+    softmax_cross_entropy,
+    valid_steps,
+    valid_steps_backward,
+)
+from .recurrent import RecurrentStack
+
+HEADS = ("step",) + POOLINGS
+
+
+@dataclass
+class Batch:
+    """One padded, time-major minibatch.
+
+    Attributes
+    ----------
+    lengths : ndarray of shape (B,)
+        Valid steps of each sequence (at least 1); steps past it are padding.
+    ids : ndarray of shape (T, B, n_streams) or None
+        Token ids of every embedded stream (padding ids are arbitrary).
+    features : ndarray of shape (T, B, n_features) or None
+        Dense per-step inputs.
+    targets : ndarray or None
+        ``(n_valid,)`` class ids of the valid steps, sequence after sequence, for the
+        ``"step"`` head; ``(B,)`` for a pooled head.
+    weights : ndarray of shape (B,) or None
+        Per-sequence weights of the loss.
+    """
+
+    lengths: np.ndarray
+    ids: np.ndarray = None
+    features: np.ndarray = None
+    targets: np.ndarray = None
+    weights: np.ndarray = None
+
+    @property
+    def n_steps(self):
+        return int(self.lengths.max())
+
+    @property
+    def mask(self):
+        """``(T, B)``: True on valid steps."""
+        return np.arange(self.n_steps)[:, None] < self.lengths[None, :]
+
+
+class SequenceNetwork:
+    """Embeddings and/or dense features → RNN layers → softmax.
+
+    Parameters
+    ----------
+    n_outputs : int
+        Number of classes of the softmax.
+    vocab_sizes, embedding_dims : sequence of int
+        One embedding table per id stream.
+    n_features : int
+        Width of the dense per-step input (0 for none).
+    cell : {"rnn", "gru", "lstm"}
+    hidden_size, num_layers, bidirectional :
+        Shape of the recurrent stack.
+    head : {"step", "last", "mean", "max"}
+        A softmax at every step, or over the pooled states.
+    dropout : float
+        Inverted dropout on the recurrent stack's input, between layers and on its
+        output; active only when a random generator is passed to ``forward``.
+    alpha : float
+        L2 penalty ``alpha / 2 * ||W||^2`` on every weight matrix (the embedding rows
+        of the batch included), none on biases.
+    dtype : numpy dtype
+    """
+
+    def __init__(
+        self,
+        n_outputs,
+        *,
+        vocab_sizes=(),
+        embedding_dims=(),
+        n_features=0,
+        cell="rnn",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        head="step",
+        dropout=0.0,
+        alpha=0.0,
+        dtype=np.float32,
+    ):
+        if len(vocab_sizes) != len(embedding_dims):
+            raise ValueError("vocab_sizes and embedding_dims must have equal lengths.")
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
+        self.n_outputs = n_outputs
+        self.vocab_sizes = tuple(vocab_sizes)
+        self.embedding_dims = tuple(embedding_dims)
+        self.n_features = n_features
+        self.head = head
+        self.dropout = dropout
+        self.alpha = alpha
+        self.dtype = np.dtype(dtype)
+        self.rnn = RecurrentStack(
+            cell,
+            sum(embedding_dims) + n_features,
+            hidden_size,
+            num_layers,
+            bidirectional,
+        )
+
+    @property
+    def n_directions(self):
+        return len(self.rnn.directions)
+
+    def init_params(self, rng):
+        params = {
+            f"embed.{k}": init_table(rng, size, dim, self.dtype)
+            for k, (size, dim) in enumerate(
+                zip(self.vocab_sizes, self.embedding_dims, strict=True)
+            )
+        }
+        params.update(self.rnn.init_params(rng, self.dtype))
+        n_in = self.rnn.output_size
+        limit = np.sqrt(6.0 / (n_in + self.n_outputs))
+        params["head.W"] = rng.uniform(-limit, limit, (n_in, self.n_outputs)).astype(
+            self.dtype
+        )
+        params["head.b"] = np.zeros(self.n_outputs, dtype=self.dtype)
+        return params
+
+    def _tables(self, params):
+        return [params[f"embed.{k}"] for k in range(len(self.vocab_sizes))]
+
+    def forward(self, params, batch, *, rng=None, initial_state=None):
+        """Logits of the batch, and what backward needs.
+
+        With ``rng`` (training) dropout is applied; without it the network is
+        deterministic. Logits are ``(n_valid, n_outputs)`` for the step head (rows in
+        the order of ``batch.targets``), ``(B, n_outputs)`` for a pooled head.
+        """
+        lengths = batch.lengths
+        mask = batch.mask
+        features = None
+        if batch.features is not None:
+            features = batch.features.astype(self.dtype, copy=False)
+        x = embed(self._tables(params), batch.ids, features)
+        dropout = None
+        if rng is not None and self.dropout > 0:
+            dropout = _Dropout(self.dropout, rng)
+        x, input_mask = dropout(x) if dropout else (x, None)
+        out, final_state, rnn_cache = self.rnn.forward(
+            params, x, lengths, initial_state=initial_state, dropout=dropout
+        )
+        out, output_mask = dropout(out) if dropout else (out, None)
+        if self.head == "step":
+            pooled, argmax = valid_steps(out, mask.T), None
+        else:
+            pooled, argmax = pool(out, lengths, mask, self.head, self.n_directions)
+        logits = pooled @ params["head.W"]
+        logits += params["head.b"]
+        cache = {
+            "mask": mask,
+            "pooled": pooled,
+            "argmax": argmax,
+            "out_shape": out.shape,
+            "rnn": rnn_cache,
+            "input_mask": input_mask,
+            "output_mask": output_mask,
+            "final_state": final_state,
+        }
+        return logits, cache
+
+    def loss_and_grad(self, params, batch, *, rng=None, initial_state=None):
+        """Mean (weighted) cross-entropy plus L2 penalty, and the gradient of each
+        parameter (``SparseRows`` for embedding tables)."""
+        logits, cache = self.forward(
+            params, batch, rng=rng, initial_state=initial_state
+        )
+        weights = batch.weights
+        if weights is not None and self.head == "step":
+            weights = np.repeat(weights, batch.lengths)
+        loss, dlogits = softmax_cross_entropy(logits, batch.targets, weights)
+        grads = {
+            "head.W": cache["pooled"].T @ dlogits,
+            "head.b": dlogits.sum(axis=0),
+        }
+        dpooled = dlogits @ params["head.W"].T
+        mask = cache["mask"]
+        if self.head == "step":
+            dout = valid_steps_backward(dpooled, mask.T, cache["out_shape"])
+        else:
+            dout = pool_backward(
+                dpooled,
+                batch.lengths,
+                mask,
+                self.head,
+                self.n_directions,
+                cache["argmax"],
+                cache["out_shape"],
+            )
+        if cache["output_mask"] is not None:
+            dout *= cache["output_mask"]
+        dx, rnn_grads, _ = self.rnn.backward(params, dout, cache["rnn"])
+        grads.update(rnn_grads)
+        if cache["input_mask"] is not None:
+            dx *= cache["input_mask"]
+        tables = self._tables(params)
+        if tables:
+            for k, grad in enumerate(embedding_grads(dx, batch.ids, mask, tables)):
+                grads[f"embed.{k}"] = grad
+        if self.alpha > 0:
+            loss += self._add_l2(params, grads)
+        return loss, grads
+
+    def _add_l2(self, params, grads):
+        penalty = 0.0
+        for name, grad in grads.items():
+            W = params[name]
+            if name.startswith("embed."):
+                rows = W[grad.rows]
+                penalty += float((rows * rows).sum())
+                grad.values[...] += self.alpha * rows
+            elif W.ndim == 2:
+                penalty += float((W * W).sum())
+                grad += self.alpha * W
+        return 0.5 * self.alpha * penalty
+
+    def predict_log_proba(self, params, batch):
+        logits, _ = self.forward(params, batch)
+        return log_softmax(logits)
+
+
+class _Dropout:
+    """Inverted dropout: kept units are scaled by ``1 / (1 - p)`` during training."""
+
+    def __init__(self, p, rng):
+        self.keep = 1.0 - p
+        self.rng = rng
+
+    def __call__(self, x):
+        mask = (self.rng.random(x.shape, dtype=np.float32) < self.keep).astype(x.dtype)
+        mask /= x.dtype.type(self.keep)
+        return x * mask, mask
