@@ -1,5 +1,7 @@
 """skrnn: scikit-learn estimators for sequences on a small NumPy BPTT engine."""
 
+from .preprocessing import Tokenizer
+
 __version__ = "0.1.0.dev0"
 
-__all__ = []
+__all__ = ["Tokenizer"]

@@ -64,10 +64,11 @@ def load_conllu(path, tag="upos"):
 
     Examples
     --------
-    >>> from skrnn.datasets import data_dir, load_conllu  # doctest: +SKIP
-    >>> X, y = load_conllu(data_dir() / "ud_english_ewt/en_ewt-ud-train.conllu")
-    >>> len(X)
-    12544
+    >>> from skrnn.datasets import data_dir, load_conllu
+    >>> ewt = "ud_english_ewt/en_ewt-ud-train.conllu"
+    >>> X, y = load_conllu(data_dir() / ewt)  # doctest: +SKIP
+    >>> len(X), sum(map(len, X))  # doctest: +SKIP
+    (12544, 204577)
     """
     column = _CONLLU_COLUMN[tag]
     X, y = [], []

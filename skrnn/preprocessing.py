@@ -1,0 +1,131 @@
+"""Turn raw text into token sequences, the input form of skrnn's estimators."""
+
+import re
+
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+
+__all__ = ["Tokenizer"]
+
+
+class Tokenizer(TransformerMixin, BaseEstimator):
+    """Split raw strings into lists of tokens with a regular expression.
+
+    A stateless transformer (like :class:`~sklearn.feature_extraction.text.
+    HashingVectorizer`): ``fit`` only validates, so it can sit first in a
+    :class:`~sklearn.pipeline.Pipeline` such as
+    ``make_pipeline(Tokenizer(), RNNClassifier())`` that is fitted on raw text.
+
+    Parameters
+    ----------
+    token_pattern : str, default=r"(?u)\\w+|[^\\w\\s]"
+        Regular expression a token matches, used with :func:`re.findall`. The
+        default keeps runs of word characters and makes each punctuation mark
+        its own token. With one capturing group, the group is the token.
+    lowercase : bool, default=True
+        Convert the text to lowercase before tokenizing.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Same ``token_pattern``
+        convention, but counts tokens instead of keeping their order.
+
+    Examples
+    --------
+    >>> from skrnn import Tokenizer
+    >>> Tokenizer().fit_transform(["Hello, world!", "It's fine."])
+    [['hello', ',', 'world', '!'], ['it', "'", 's', 'fine', '.']]
+    """
+
+    _parameter_constraints: dict = {
+        "token_pattern": [str],
+        "lowercase": ["boolean"],
+    }
+
+    def __init__(self, *, token_pattern=r"(?u)\w+|[^\w\s]", lowercase=True):
+        self.token_pattern = token_pattern
+        self.lowercase = lowercase
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and the input; nothing is learned.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Raw documents.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The tokenizer.
+        """
+        self._compile()
+        self._check_documents(X)
+        return self
+
+    def transform(self, X):
+        """Split each document into tokens.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Raw documents.
+
+        Returns
+        -------
+        tokens : list of list of str
+            The tokens of each document, in order.
+        """
+        pattern = self._compile()
+        docs = self._check_documents(X)
+        if self.lowercase:
+            return [pattern.findall(doc.lower()) for doc in docs]
+        return [pattern.findall(doc) for doc in docs]
+
+    def _compile(self):
+        try:
+            pattern = re.compile(self.token_pattern)
+        except (re.error, TypeError) as exc:
+            raise ValueError(
+                f"token_pattern={self.token_pattern!r} is not a valid regular "
+                f"expression: {exc}"
+            ) from None
+        if pattern.groups > 1:
+            raise ValueError(
+                f"token_pattern={self.token_pattern!r} has {pattern.groups} "
+                "capturing groups; use at most one (the token), e.g. (?:...) for "
+                "the others."
+            )
+        return pattern
+
+    @staticmethod
+    def _check_documents(X):
+        if isinstance(X, (str, bytes)):
+            raise TypeError(
+                "Tokenizer expects an iterable of raw documents (e.g. a list of "
+                f"str), got a single {type(X).__name__}; wrap it in a list."
+            )
+        try:
+            docs = list(X)
+        except TypeError:
+            raise TypeError(
+                "Tokenizer expects an iterable of raw documents (e.g. a list of "
+                f"str), got {type(X).__name__}."
+            ) from None
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, str):
+                hint = " (decode bytes first)" if isinstance(doc, bytes) else ""
+                raise TypeError(
+                    f"Tokenizer expects each document to be a str; document {i} "
+                    f"is a {type(doc).__name__}{hint}."
+                )
+        return docs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = False
+        return tags
