@@ -1,0 +1,383 @@
+"""The training loop shared by the RNN estimators.
+
+An estimator turns its input into an ``EncodedSequences`` (flat ids and/or features,
+lengths, targets) and describes its network; ``BaseRNN`` does the rest: minibatches of
+similar length, the optimizer, clipping, early stopping, per-epoch history and
+progress lines, ``warm_start`` and ``partial_fit``.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._engine import (
+    CELLS,
+    OPTIMIZERS,
+    SequenceNetwork,
+    clip_grad_norm,
+    length_batches,
+    make_batch,
+)
+
+# Prediction runs in float64 so that a sequence's output does not depend on which
+# other sequences share its batch (float32 GEMMs of different shapes can differ in
+# the last bits; scikit-learn's subset-invariance checks compare at atol=1e-7).
+PREDICT_DTYPE = np.float64
+PREDICT_BATCH_SIZE = 256
+
+
+@dataclass
+class EncodedSequences:
+    """Sequences ready for the engine: flat arrays over all steps plus lengths.
+
+    Attributes
+    ----------
+    lengths : ndarray of shape (n_sequences,)
+    ids : ndarray of shape (n_steps, n_streams) or None
+        Token ids of each embedded stream.
+    features : ndarray of shape (n_steps, n_features) or None
+        Dense per-step inputs.
+    targets : ndarray or None
+        Class ids: ``(n_steps,)`` for per-step targets, ``(n_sequences,)`` for
+        per-sequence targets (see ``per_step``).
+    per_step : bool
+    """
+
+    lengths: np.ndarray
+    ids: np.ndarray = None
+    features: np.ndarray = None
+    targets: np.ndarray = None
+    per_step: bool = True
+
+    @property
+    def offsets(self):
+        return np.concatenate([[0], np.cumsum(self.lengths)])
+
+    @property
+    def n_sequences(self):
+        return self.lengths.size
+
+    @property
+    def n_steps(self):
+        return int(self.lengths.sum())
+
+    def batch(self, index, ids=None, weights=None):
+        """The padded ``Batch`` of sequences ``index`` (``ids`` overrides
+        ``self.ids``, e.g. after word dropout)."""
+        targets = self.targets
+        return make_batch(
+            index,
+            self.offsets,
+            self.lengths,
+            ids=self.ids if ids is None else ids,
+            features=self.features,
+            targets=targets if self.per_step else None,
+            sequence_targets=None if self.per_step else targets,
+            weights=weights,
+        )
+
+    def subset(self, index):
+        """The sequences ``index``, in that order."""
+        steps = step_positions(self.offsets, self.lengths, index)
+        take = _take_rows
+        return EncodedSequences(
+            lengths=self.lengths[index],
+            ids=take(self.ids, steps),
+            features=take(self.features, steps),
+            targets=take(self.targets, steps if self.per_step else index),
+            per_step=self.per_step,
+        )
+
+
+def step_positions(offsets, lengths, index):
+    """Flat positions of every step of the sequences ``index``, sequence after
+    sequence."""
+    counts = lengths[index]
+    starts = np.repeat(offsets[index] - np.cumsum(counts) + counts, counts)
+    return starts + np.arange(counts.sum())
+
+
+def _take_rows(array, rows):
+    return None if array is None else array[rows]
+
+
+class History(list):
+    """One dict per epoch: ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
+    ``elapsed`` (as skorch's ``History``)."""
+
+    def column(self, key):
+        return [row[key] for row in self]
+
+
+class BaseRNN(BaseEstimator):
+    """Parameters and training loop shared by the RNN estimators.
+
+    Subclasses define ``_encode_fit``, ``_encode_predict``, ``_network_head`` and the
+    public prediction methods.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions(set(CELLS))],
+        "bidirectional": ["boolean"],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "solver": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # --- what a subclass provides -------------------------------------------------
+
+    def _encode_fit(self, X, y, **kwargs):
+        """Validate and encode training data, fitting vocabularies and classes
+        (only on a fresh fit); return an ``EncodedSequences``."""
+        raise NotImplementedError
+
+    def _network_head(self):
+        """``"step"`` for a softmax per step, or a pooling for one per sequence."""
+        raise NotImplementedError
+
+    def _input_spec(self):
+        """``(vocab_sizes, embedding_dims, n_features)`` of the network's input."""
+        raise NotImplementedError
+
+    def _dropped_word_streams(self):
+        """Columns of ``ids`` that word dropout replaces by ``<unk>`` (id 0)."""
+        return []
+
+    def _word_counts(self):
+        """Training frequency of each id of the first dropped stream."""
+        return None
+
+    def _sequence_weights(self, encoded):
+        """Per-sequence loss weights, or None."""
+        return None
+
+    # --- the network ----------------------------------------------------------------
+
+    def _network(self, dtype=np.float32):
+        vocab_sizes, embedding_dims, n_features = self._input_spec()
+        return SequenceNetwork(
+            len(self.classes_),
+            vocab_sizes=vocab_sizes,
+            embedding_dims=embedding_dims,
+            n_features=n_features,
+            cell=self.cell,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            head=self._network_head(),
+            dropout=self.dropout,
+            alpha=self.alpha,
+            dtype=dtype,
+        )
+
+    def _make_optimizer(self):
+        if self.solver == "sgd":
+            return OPTIMIZERS["sgd"](
+                self.learning_rate, self.momentum, self.nesterovs_momentum
+            )
+        return OPTIMIZERS["adam"](self.learning_rate)
+
+    def _is_fitted_network(self):
+        return hasattr(self, "params_")
+
+    # --- training -------------------------------------------------------------------
+
+    def _fit(self, X, y, *, incremental, **encode_kwargs):
+        fresh = not self._is_fitted_network() or not (self.warm_start or incremental)
+        if fresh:
+            seed = check_random_state(self.random_state).randint(2**31 - 1)
+            self._rng = np.random.default_rng(seed)
+            encoded = self._encode_fit(X, y, reset=True, **encode_kwargs)
+            self.params_ = self._network(np.float32).init_params(self._rng)
+            self._optimizer = self._make_optimizer()
+            self.history_ = History()
+            self.loss_curve_ = []
+            self.validation_scores_ = []
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+            self.n_iter_ = 0
+            self.t_ = 0
+        else:
+            encoded = self._encode_fit(X, y, reset=False, **encode_kwargs)
+            self._optimizer.learning_rate = self.learning_rate
+        if encoded.n_steps == 0:
+            raise ValueError("Cannot fit on sequences that are all empty.")
+        encoded = encoded.subset(np.flatnonzero(encoded.lengths))
+        validation = None
+        if self.early_stopping and not incremental:
+            encoded, validation = self._validation_split(encoded)
+        max_iter = 1 if incremental else self.max_iter
+        self._train(encoded, validation, max_iter)
+        return self
+
+    def _validation_split(self, encoded):
+        """Hold out ``validation_fraction`` of the sequences (stratified by label for
+        per-sequence targets)."""
+        from sklearn.model_selection import train_test_split
+
+        index = np.arange(encoded.n_sequences)
+        stratify = None if encoded.per_step else encoded.targets
+        if stratify is not None and np.min(np.bincount(stratify)) < 2:
+            stratify = None
+        train, valid = train_test_split(
+            index,
+            test_size=self.validation_fraction,
+            random_state=int(self._rng.integers(2**31 - 1)),
+            stratify=stratify,
+        )
+        if train.size == 0 or valid.size == 0:
+            raise ValueError(
+                "early_stopping needs at least 2 sequences to split off a validation "
+                f"set; got {encoded.n_sequences}."
+            )
+        return encoded.subset(train), encoded.subset(valid)
+
+    def _train(self, encoded, validation, max_iter):
+        network = self._network(np.float32)
+        weights = self._sequence_weights(encoded)
+        best_params, no_improvement = None, 0
+        start = time.perf_counter()
+        for _ in range(max_iter):
+            epoch_start = time.perf_counter()
+            loss = self._run_epoch(network, encoded, weights)
+            self.n_iter_ += 1
+            self.loss_curve_.append(loss)
+            row = {"epoch": self.n_iter_, "loss": loss, "validation_score": None}
+            if validation is not None:
+                score = self._validation_score(validation)
+                self.validation_scores_.append(score)
+                row["validation_score"] = score
+                if self.best_validation_score_ is None or score > (
+                    self.best_validation_score_ + self.tol
+                ):
+                    no_improvement = 0
+                else:
+                    no_improvement += 1
+                if self.best_validation_score_ is None or score > (
+                    self.best_validation_score_
+                ):
+                    self.best_validation_score_ = score
+                    best_params = {k: v.copy() for k, v in self.params_.items()}
+            else:
+                no_improvement = (
+                    0 if loss < self.best_loss_ - self.tol else (no_improvement + 1)
+                )
+                self.best_loss_ = min(self.best_loss_, loss)
+            seconds = time.perf_counter() - epoch_start
+            row["steps_per_s"] = encoded.n_steps / seconds
+            row["elapsed"] = time.perf_counter() - start
+            self.history_.append(row)
+            if self.verbose:
+                self._print_progress(row, max_iter)
+            if no_improvement >= self.n_iter_no_change:
+                break
+        else:
+            if max_iter > 1:
+                warnings.warn(
+                    f"{type(self).__name__}: maximum iterations ({max_iter}) reached "
+                    "and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if best_params is not None:
+            self.params_ = best_params
+
+    def _run_epoch(self, network, encoded, weights):
+        total, n_steps = 0.0, 0
+        dropped = self._dropped_word_streams()
+        for index in length_batches(encoded.lengths, self.batch_size, self._rng):
+            ids = None
+            if dropped and encoded.ids is not None:
+                ids = self._drop_words(encoded, index, dropped)
+                batch = encoded.batch(index, ids=ids, weights=weights)
+            else:
+                batch = encoded.batch(index, weights=weights)
+            loss, grads = network.loss_and_grad(self.params_, batch, rng=self._rng)
+            if not np.isfinite(loss):
+                raise ValueError(
+                    f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
+                    "the fit diverged. Use a smaller learning_rate (it is "
+                    f"{self.learning_rate}) or set clip_norm."
+                )
+            clip_grad_norm(grads, self.clip_norm)
+            self._optimizer.update(self.params_, grads)
+            self.t_ += 1
+            steps = int(batch.lengths.sum())
+            total += loss * steps
+            n_steps += steps
+        return total / n_steps
+
+    def _drop_words(self, encoded, index, columns):
+        """Word dropout (Kiperwasser & Goldberg, 2016): a word seen ``c`` times in
+        training becomes ``<unk>`` with probability ``w / (w + c)``, ``w =
+        word_dropout``, so that the model learns what to do with unseen words."""
+        steps = step_positions(encoded.offsets, encoded.lengths, index)
+        ids = encoded.ids.copy()
+        counts = self._word_counts()[ids[steps, columns[0]]]
+        p = self.word_dropout / (self.word_dropout + counts)
+        drop = self._rng.random(steps.size) < p
+        for column in columns:
+            ids[steps[drop], column] = 0
+        return ids
+
+    def _print_progress(self, row, max_iter):
+        score = row["validation_score"]
+        score_text = "" if score is None else f"  validation {score:.4f}"
+        remaining = (max_iter - row["epoch"]) * row["elapsed"] / row["epoch"]
+        print(
+            f"epoch {row['epoch']:3d}/{max_iter}  loss {row['loss']:.4f}{score_text}"
+            f"  {row['steps_per_s']:,.0f} steps/s  elapsed {row['elapsed']:.1f}s"
+            f"  (at most {remaining:.0f}s left)",
+            flush=True,
+        )
+
+    # --- prediction -----------------------------------------------------------------
+
+    def _predict_log_proba_encoded(self, encoded):
+        """Log-probabilities in input order: ``(n_steps, n_classes)`` per step, or
+        ``(n_sequences, n_classes)`` per sequence.
+
+        Empty sequences are skipped (per-step) — they have no steps to predict.
+        """
+        network = self._network(PREDICT_DTYPE)
+        params = {k: v.astype(PREDICT_DTYPE) for k, v in self.params_.items()}
+        per_step = self._network_head() == "step"
+        n_rows = encoded.n_steps if per_step else encoded.n_sequences
+        out = np.empty((n_rows, len(self.classes_)), dtype=PREDICT_DTYPE)
+        nonempty = np.flatnonzero(encoded.lengths)
+        offsets = encoded.offsets
+        for index in length_batches(encoded.lengths[nonempty], PREDICT_BATCH_SIZE):
+            index = nonempty[index]
+            log_proba = network.predict_log_proba(params, encoded.batch(index))
+            if per_step:
+                out[step_positions(offsets, encoded.lengths, index)] = log_proba
+            else:
+                out[index] = log_proba
+        return out
+
+    def _validation_score(self, encoded):
+        predicted = self._predict_log_proba_encoded(encoded).argmax(axis=1)
+        return float(np.mean(predicted == encoded.targets))
