@@ -168,21 +168,25 @@ def _check_lengths(lengths, n_rows):
 
 
 def _record_kind(estimator, kind, reset):
+    """At predict time, refuse input of another kind than in fit."""
     if reset:
-        estimator._input_kind = kind
-        if kind == "tokens":
-            # n_features_in_ describes numeric input only; drop what an earlier
-            # numeric fit left behind.
-            for attr in ("n_features_in_", "feature_names_in_", "_n_step_features"):
-                if hasattr(estimator, attr):
-                    delattr(estimator, attr)
-        return
+        return  # recorded by _set_kind once the whole input is valid
     fitted_kind = getattr(estimator, "_input_kind", None)
     if fitted_kind is not None and fitted_kind != kind:
         raise ValueError(
             f"{type(estimator).__name__} was fitted on {fitted_kind} input, but X "
             f"is {kind} input; pass the same kind of input as in fit."
         )
+
+
+def _set_kind(estimator, kind):
+    estimator._input_kind = kind
+    if kind == "tokens":
+        # n_features_in_ describes numeric input only; drop what an earlier
+        # numeric fit left behind.
+        for attr in ("n_features_in_", "feature_names_in_", "_n_step_features"):
+            if hasattr(estimator, attr):
+                delattr(estimator, attr)
 
 
 def _check_step_features(estimator, n_features, reset, set_n_features_in):
@@ -306,6 +310,14 @@ def validate_sequences(estimator, X, *, lengths=None, layout="rows", reset=True)
     """
     if layout not in ("rows", "series"):
         raise ValueError(f"layout must be 'rows' or 'series'; got {layout!r}.")
+    sequences = _dispatch(estimator, X, lengths, layout, reset)
+    if reset:
+        _set_kind(estimator, sequences.kind)
+    return sequences
+
+
+def _dispatch(estimator, X, lengths, layout, reset):
+    """Route X to the path for its form; see validate_sequences."""
     if X is None:
         raise TypeError(f"X is None; expected {_EXPECTED_X}.")
     if isinstance(X, (str, bytes)):
@@ -463,7 +475,7 @@ def _tag_sequence_length(tag_seq, i):
     except TypeError:
         raise ValueError(
             f"y[{i}] is a {type(tag_seq).__name__}; expected a sequence of tags, "
-            "one per token of X[{i}].".replace("{i}", str(i))
+            f"one per token of X[{i}]."
         ) from None
 
 
