@@ -240,8 +240,13 @@ class BaseRNN(BaseEstimator):
 
         index = np.arange(encoded.n_sequences)
         stratify = None if encoded.per_step else encoded.targets
-        if stratify is not None and np.min(np.bincount(stratify)) < 2:
-            stratify = None
+        if stratify is not None:
+            counts = np.bincount(stratify)
+            counts = counts[counts > 0]
+            n_valid = int(np.ceil(self.validation_fraction * index.size))
+            # a stratified split needs every class twice and on both sides
+            if counts.min() < 2 or min(n_valid, index.size - n_valid) < counts.size:
+                stratify = None
         train, valid = train_test_split(
             index,
             test_size=self.validation_fraction,
