@@ -281,10 +281,13 @@ class BaseRNN(BaseEstimator):
                     no_improvement = 0
                 else:
                     no_improvement += 1
-                if self.best_validation_score_ is None or score > (
-                    self.best_validation_score_
-                ):
-                    self.best_validation_score_ = score
+                best = self.best_validation_score_
+                # Scores within tol of the best count as equally good (as for
+                # no_improvement): keep the latest, most trained of them.
+                if best is None or score >= best - self.tol:
+                    self.best_validation_score_ = (
+                        score if best is None else max(best, score)
+                    )
                     best_params = {k: v.copy() for k, v in self.params_.items()}
             else:
                 no_improvement = (
