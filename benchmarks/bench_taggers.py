@@ -1,0 +1,214 @@
+"""Part-of-speech taggers on UD English EWT (train -> test): accuracy and time.
+
+Usage::
+
+    python benchmarks/bench_taggers.py --data DIR [--models a,b] [--repeat 3]
+
+Each entry of ``TAGGERS`` is a named factory returning an object with
+``fit(X, y)`` and ``predict(X)`` on lists of token / tag sequences; peers
+(NLTK, sklearn-crfsuite) are wrapped to that interface and skipped when not
+importable. To benchmark another tagger, register one more factory.
+"""
+
+import argparse
+import itertools
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skrnn import HMMTagger
+from skrnn.datasets import load_conllu
+
+TAGGERS = {}
+
+
+def register(name):
+    """Add a factory to ``TAGGERS`` under ``name``."""
+
+    def decorator(factory):
+        TAGGERS[name] = factory
+        return factory
+
+    return decorator
+
+
+@register("HMMTagger(order=1)")
+def _hmm1():
+    return HMMTagger()
+
+
+@register("HMMTagger(order=2)")
+def _hmm2():
+    return HMMTagger(order=2)
+
+
+class _NLTKAdapter:
+    """fit/predict over lists of sequences for an NLTK tagger."""
+
+    def __init__(self, train):
+        self._train = train
+
+    def fit(self, X, y):
+        pairs = [list(zip(s, t, strict=True)) for s, t in zip(X, y, strict=True)]
+        self.tagger_ = self._train(pairs)
+        return self
+
+    def predict(self, X):
+        return [[tag for _, tag in self.tagger_.tag(list(s))] for s in X]
+
+
+@register("NLTK HMM (Lidstone 0.1)")
+def _nltk_hmm():
+    from nltk.probability import LidstoneProbDist
+    from nltk.tag.hmm import HiddenMarkovModelTrainer
+
+    def train(pairs):
+        return HiddenMarkovModelTrainer().train_supervised(
+            pairs, estimator=lambda fd, bins: LidstoneProbDist(fd, 0.1, bins)
+        )
+
+    return _NLTKAdapter(train)
+
+
+@register("NLTK TnT")
+def _nltk_tnt():
+    from nltk.tag.tnt import TnT
+
+    def train(pairs):
+        tagger = TnT()
+        tagger.train(pairs)
+        return tagger
+
+    return _NLTKAdapter(train)
+
+
+@register("NLTK Perceptron (5 it.)")
+def _nltk_perceptron():
+    from nltk.tag.perceptron import PerceptronTagger
+
+    def train(pairs):
+        tagger = PerceptronTagger(load=False)
+        tagger.train(pairs, nr_iter=5)
+        return tagger
+
+    return _NLTKAdapter(train)
+
+
+def _crf_features(sentence):
+    feats = []
+    for i, word in enumerate(sentence):
+        f = {
+            "bias": 1.0,
+            "lower": word.lower(),
+            "suf3": word[-3:],
+            "suf2": word[-2:],
+            "istitle": word.istitle(),
+            "isupper": word.isupper(),
+            "isdigit": word.isdigit(),
+        }
+        if i > 0:
+            f["-1:lower"] = sentence[i - 1].lower()
+            f["-1:istitle"] = sentence[i - 1].istitle()
+        else:
+            f["BOS"] = True
+        if i < len(sentence) - 1:
+            f["+1:lower"] = sentence[i + 1].lower()
+            f["+1:istitle"] = sentence[i + 1].istitle()
+        else:
+            f["EOS"] = True
+        feats.append(f)
+    return feats
+
+
+class _CRFAdapter:
+    def fit(self, X, y):
+        import sklearn_crfsuite
+
+        self.crf_ = sklearn_crfsuite.CRF(
+            algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100
+        )
+        self.crf_.fit([_crf_features(s) for s in X], [list(t) for t in y])
+        return self
+
+    def predict(self, X):
+        return self.crf_.predict([_crf_features(s) for s in X])
+
+
+@register("sklearn-crfsuite CRF")
+def _crf():
+    import sklearn_crfsuite  # noqa: F401  (fail early when missing)
+
+    return _CRFAdapter()
+
+
+def _run(factory, X, y, X_test, repeat):
+    """Best-of-``repeat`` fit and predict times, and the predictions."""
+    fit_s, predict_s = [], []
+    for _ in range(repeat):
+        model = factory()
+        start = time.perf_counter()
+        model.fit(X, y)
+        mid = time.perf_counter()
+        pred = model.predict(X_test)
+        end = time.perf_counter()
+        fit_s.append(mid - start)
+        predict_s.append(end - mid)
+    return min(fit_s), min(predict_s), pred
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("SKRNN_DATA_DIR"),
+        help="directory holding ud_english_ewt/ (default: $SKRNN_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated names from: " + "; ".join(TAGGERS),
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="best of N timings")
+    args = parser.parse_args(argv)
+    if not args.data:
+        parser.error("pass --data or set SKRNN_DATA_DIR")
+    ewt = Path(args.data) / "ud_english_ewt"
+    X, y = load_conllu(ewt / "en_ewt-ud-train.conllu")
+    X_test, y_test = load_conllu(ewt / "en_ewt-ud-test.conllu")
+    names = list(TAGGERS) if args.models is None else args.models.split(",")
+
+    gold = np.array(list(itertools.chain.from_iterable(y_test)))
+    seen = set(itertools.chain.from_iterable(X))
+    oov = np.array([w not in seen for w in itertools.chain.from_iterable(X_test)])
+    print(
+        f"UD English EWT: {len(X)} train sentences ({sum(map(len, X))} tokens), "
+        f"{len(X_test)} test sentences ({len(gold)} tokens, {oov.mean():.1%} OOV)"
+    )
+    print(f"python {platform.python_version()}, numpy {np.__version__}\n")
+    header = (
+        f"| {'tagger':<26} | accuracy | OOV acc. | fit s | predict s | fit+predict s |"
+    )
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for name in names:
+        try:
+            factory = TAGGERS[name]
+            factory()  # imports the peer library, if any
+        except ImportError as exc:
+            print(f"| {name:<26} | skipped: {exc} |")
+            continue
+        fit_s, predict_s, pred = _run(factory, X, y, X_test, args.repeat)
+        pred = np.array(list(itertools.chain.from_iterable(pred)))
+        correct = pred == gold
+        print(
+            f"| {name:<26} | {correct.mean():8.2%} | {correct[oov].mean():8.2%} | "
+            f"{fit_s:5.2f} | {predict_s:9.2f} | {fit_s + predict_s:13.2f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
