@@ -1,8 +1,9 @@
 """skrnn: scikit-learn estimators for sequences on a small NumPy BPTT engine."""
 
+from .classifier import RNNClassifier
 from .hmm import HMMTagger
 from .preprocessing import Tokenizer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["HMMTagger", "Tokenizer"]
+__all__ = ["HMMTagger", "RNNClassifier", "Tokenizer"]

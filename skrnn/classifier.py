@@ -1,0 +1,466 @@
+"""RNNClassifier: one label per sequence, from a pooled recurrent state."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils import assert_all_finite
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import BaseRNN, EncodedSequences
+from ._data import Vocabulary, validate_sequences
+from ._engine.heads import POOLINGS
+
+__all__ = ["RNNClassifier"]
+
+
+class RNNClassifier(ClassifierMixin, BaseRNN):
+    """Recurrent neural network classifier of whole sequences.
+
+    The network reads a sequence (embedded tokens, or per-step feature vectors),
+    pools its hidden states into one vector and puts a softmax over the classes on
+    it. With ``pooling="last"`` that vector is ``h_T``, the state that has read
+    every step, as in Elman's text classifier; ``"mean"`` and ``"max"`` pool over
+    all steps, which on short texts and on series with a local event is both
+    easier to train and more accurate.
+
+    Parameters
+    ----------
+    pooling : {"last", "mean", "max"}, default="max"
+        How the states of a sequence become one vector. ``"last"``: the forward
+        state at the last step, joined (bidirectional) with the backward state at
+        the first step — the two states that have read the whole sequence.
+        ``"mean"`` / ``"max"``: mean or element-wise maximum over all steps.
+    hidden_size : int, default=64
+        Units of each recurrent layer and direction.
+    embedding_dim : int, default=32
+        Width of the word embeddings (token input only).
+    cell : {"rnn", "gru", "lstm"}, default="gru"
+        Elman (tanh), gated recurrent unit or long short-term memory.
+    bidirectional : bool, default=True
+        Read each sequence in both directions.
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    dropout : float, default=0.5
+        Inverted dropout on the embeddings (or input features), between layers
+        and on the recurrent output, during training only.
+    word_dropout : float, default=0.25
+        Word dropout ``w``: during training a word seen ``c`` times becomes
+        unknown with probability ``w / (w + c)``, so that the model learns what to
+        do with unknown words. 0 disables it. Token input only.
+    lowercase : bool, default=True
+        Lowercase str tokens before building and looking up the vocabulary.
+    min_freq : int, default=1
+        Tokens seen fewer times in ``fit`` are unknown.
+    max_vocabulary_size : int or None, default=None
+        Keep at most this many of the most frequent tokens.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss: ``{label: weight}``, or
+        ``"balanced"`` for ``n_samples / (n_classes * np.bincount(y))``
+        (computed on the training sequences of each call to ``fit`` or
+        ``partial_fit``). None gives every sequence weight one.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer.
+    learning_rate : float, default=0.005
+        Step size of the optimizer.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for ``solver="sgd"``.
+    alpha : float, default=1e-5
+        L2 penalty on the weight matrices (and the embedding rows a minibatch
+        uses).
+    batch_size : int, default=32
+        Sequences per minibatch; batches are cut from length-sorted order.
+    max_iter : int, default=30
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation accuracy (or training loss without
+        early stopping) that counts.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the sequences (stratified by class),
+        stop when its accuracy has not improved for ``n_iter_no_change`` epochs
+        and keep the parameters of the best epoch.
+    validation_fraction : float, default=0.1
+        Share of the sequences held out for early stopping.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping.
+    clip_norm : float or None, default=5.0
+        Clip the global norm of the gradient to this value.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, dropout, batch order and the validation split.
+    verbose : int, default=0
+        Print one progress line per epoch.
+    warm_start : bool, default=False
+        Continue from the fitted parameters, vocabulary and classes in ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    vocabulary_ : Vocabulary
+        Token to id map (token input only); ``vocabulary_.index_`` is a dict.
+    n_features_in_ : int
+        Number of features of a plain numeric ``X`` seen in ``fit`` (numeric
+        input only): ``X.shape[1]`` of a plain array, i.e. the number of time
+        steps ``T`` of a 2-D ``(n, T)`` or 3-D ``(n, T, d)`` array, and the number
+        of channels of a list of 2-D arrays.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    params_ : dict of ndarray
+        The network's parameters.
+    loss_curve_ : list of float
+        Training loss of each epoch.
+    validation_scores_ : list of float
+        Validation accuracy of each epoch (``early_stopping=True``).
+    best_validation_score_ : float or None
+        Best validation accuracy, whose parameters were kept.
+    history_ : list of dict
+        Per-epoch ``loss``, ``validation_score``, ``steps_per_s``, ``elapsed``.
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Optimizer steps taken.
+
+    See Also
+    --------
+    skrnn.preprocessing.Tokenizer : Turn raw strings into token lists first.
+    sklearn.neural_network.MLPClassifier : The same training parameters on
+        fixed-size vectors.
+
+    Notes
+    -----
+    Accepted ``X``:
+
+    - a list of token sequences (lists of str or any hashable tokens);
+      unknown tokens at prediction time are normal and never an error;
+    - a list of 2-D ``(T_i, n_channels)`` float arrays: series of any length;
+    - a 2-D ``(n, T)`` numeric array: ``n`` univariate series of length ``T``;
+    - a 3-D ``(n, T, d)`` numeric array: ``d``-channel series.
+
+    An empty sequence is predicted from a single unknown token (or a step of
+    zeros), i.e. from the classifier's prior for an empty input.
+
+    Examples
+    --------
+    >>> from skrnn import RNNClassifier
+    >>> X = [["a", "good", "film"], ["a", "bad", "film"]] * 20
+    >>> y = ["pos", "neg"] * 20
+    >>> clf = RNNClassifier(early_stopping=False, random_state=0).fit(X, y)
+    >>> clf.predict([["good"], ["bad"], ["unseen", "bad"]]).tolist()
+    ['pos', 'neg', 'neg']
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRNN._parameter_constraints,
+        "pooling": [StrOptions(set(POOLINGS))],
+        "word_dropout": [Interval(Real, 0, None, closed="left")],
+        "lowercase": ["boolean"],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        pooling="max",
+        hidden_size=64,
+        embedding_dim=32,
+        cell="gru",
+        bidirectional=True,
+        num_layers=1,
+        dropout=0.5,
+        word_dropout=0.25,
+        lowercase=True,
+        min_freq=1,
+        max_vocabulary_size=None,
+        class_weight=None,
+        solver="adam",
+        learning_rate=0.005,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        alpha=1e-5,
+        batch_size=32,
+        max_iter=30,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        clip_norm=5.0,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.pooling = pooling
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.word_dropout = word_dropout
+        self.lowercase = lowercase
+        self.min_freq = min_freq
+        self.max_vocabulary_size = max_vocabulary_size
+        self.class_weight = class_weight
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_norm = clip_norm
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # --- public API -----------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train on labelled sequences.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or 2-D/3-D array-like
+            The sequences (see Notes of the class).
+        y : array-like of shape (n_sequences,)
+            One label per sequence.
+
+        Returns
+        -------
+        self : RNNClassifier
+            The fitted classifier.
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y, classes=None):
+        """Train one epoch on these sequences, continuing from the current state.
+
+        The vocabulary is built on the first call, so tokens that appear only in
+        later calls are unknown to the model.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or 2-D/3-D array-like
+            The sequences.
+        y : array-like of shape (n_sequences,)
+            One label per sequence.
+        classes : array-like of shape (n_classes,), default=None
+            All labels that can occur; required on the first call, and if given
+            later it must equal ``classes_``.
+
+        Returns
+        -------
+        self : RNNClassifier
+            The classifier.
+        """
+        self._validate_params()
+        if not hasattr(self, "classes_") or not self._is_fitted_network():
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: all "
+                    "labels that can occur, e.g. classes=np.unique(y_all)."
+                )
+        elif classes is not None and not np.array_equal(
+            self.classes_, np.unique(classes)
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} is not the same as on the first "
+                f"call to partial_fit, classes_={self.classes_!r}."
+            )
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict the label of each sequence.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or 2-D/3-D array-like
+            The sequences.
+
+        Returns
+        -------
+        y : ndarray of shape (n_sequences,)
+            Predicted labels.
+        """
+        log_proba = self.predict_log_proba(X)
+        return self.classes_[log_proba.argmax(axis=1)]
+
+    def predict_log_proba(self, X):
+        """Log-probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or 2-D/3-D array-like
+            The sequences.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_sequences, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self, "params_")
+        return self._predict_log_proba_encoded(self._encode_predict(X))
+
+    def predict_proba(self, X):
+        """Probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or 2-D/3-D array-like
+            The sequences.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_sequences, n_classes)
+            Columns in the order of ``classes_``; rows sum to one.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    # --- BaseRNN hooks ----------------------------------------------------------------
+
+    def _network_head(self):
+        return self.pooling
+
+    def _input_spec(self):
+        if self._input_kind == "tokens":
+            return [len(self.vocabulary_)], [self.embedding_dim], 0
+        return [], [], self._n_step_features
+
+    def _dropped_word_streams(self):
+        if self._input_kind == "tokens" and self.word_dropout > 0:
+            return [0]
+        return []
+
+    def _word_counts(self):
+        return self.vocabulary_.counts_
+
+    def _sequence_weights(self, encoded):
+        if self.class_weight is None:
+            return None
+        n_classes = len(self.classes_)
+        if isinstance(self.class_weight, str):  # "balanced"
+            counts = np.bincount(encoded.targets, minlength=n_classes)
+            per_class = encoded.n_sequences / (n_classes * np.maximum(counts, 1))
+        else:
+            per_class = np.ones(n_classes)
+            for label, weight in self.class_weight.items():
+                index = np.flatnonzero(self.classes_ == label)
+                if index.size == 0:
+                    raise ValueError(
+                        f"class_weight has a weight for {label!r}, which is not a "
+                        f"class of y; the classes are {self.classes_.tolist()}."
+                    )
+                per_class[index] = weight
+        return per_class[encoded.targets]
+
+    def _validation_score(self, encoded):
+        # Early stopping selects with the weighting the loss uses: with
+        # class_weight="balanced" this is the balanced accuracy.
+        weights = self._sequence_weights(encoded)
+        if weights is None:
+            return super()._validation_score(encoded)
+        predicted = self._predict_log_proba_encoded(encoded).argmax(axis=1)
+        return float(np.average(predicted == encoded.targets, weights=weights))
+
+    def _encode_fit(self, X, y, reset, classes=None):
+        sequences = validate_sequences(self, X, layout="series", reset=reset)
+        y = _check_targets(self, y, sequences.n_sequences)
+        if reset:
+            self.classes_ = np.unique(y if classes is None else classes)
+            if classes is None and self.classes_.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"y; got one class, {self.classes_[0]!r}."
+                )
+            if sequences.kind == "tokens":
+                self.vocabulary_ = Vocabulary(
+                    min_freq=self.min_freq,
+                    max_size=self.max_vocabulary_size,
+                    lowercase=self.lowercase,
+                ).fit(sequences.values)
+            elif hasattr(self, "vocabulary_"):
+                del self.vocabulary_
+        targets = np.searchsorted(self.classes_, y)
+        unknown = (targets >= self.classes_.size) | (
+            self.classes_[np.minimum(targets, self.classes_.size - 1)] != y
+        )
+        if unknown.any():
+            raise ValueError(
+                f"y contains label {y[np.argmax(unknown)]!r}, which is not among "
+                f"the classes {self.classes_.tolist()} of the first fit; pass all "
+                "labels as classes= to the first partial_fit, or refit."
+            )
+        return self._encoded(sequences, targets)
+
+    # --- encoding -------------------------------------------------------------------
+
+    def _encode_predict(self, X):
+        sequences = validate_sequences(self, X, layout="series", reset=False)
+        return _pad_empty(self._encoded(sequences))
+
+    def _encoded(self, sequences, targets=None):
+        if sequences.kind == "tokens":
+            ids = self.vocabulary_.transform(sequences.values)[:, None]
+            features = None
+        else:
+            ids, features = None, sequences.values
+        return EncodedSequences(
+            lengths=sequences.lengths,
+            ids=ids,
+            features=features,
+            targets=targets,
+            per_step=False,
+        )
+
+
+def _check_targets(estimator, y, n_sequences):
+    """One label per sequence, as scikit-learn's classifiers accept them."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y "
+            "is None."
+        )
+    if isinstance(y, str):
+        raise ValueError(f"y is a str; expected one label per sequence, got {y!r}.")
+    y = column_or_1d(y, warn=True)
+    if y.dtype.kind in "fc":
+        assert_all_finite(y, input_name="y")
+    check_classification_targets(y)
+    if y.shape[0] != n_sequences:
+        raise ValueError(
+            f"X has {n_sequences} sequences but y has {y.shape[0]} labels; expected "
+            "one label per sequence."
+        )
+    return y
+
+
+def _pad_empty(encoded):
+    """Give each empty sequence one step of id 0 (unknown) or of zero features:
+    a pooled head needs at least one state, and this makes its prediction the
+    model's answer to an input it knows nothing about."""
+    empty = np.flatnonzero(encoded.lengths == 0)
+    if empty.size == 0:
+        return encoded
+    at = encoded.offsets[empty]
+    lengths = encoded.lengths.copy()
+    lengths[empty] = 1
+    return EncodedSequences(
+        lengths=lengths,
+        ids=None if encoded.ids is None else np.insert(encoded.ids, at, 0, axis=0),
+        features=(
+            None
+            if encoded.features is None
+            else np.insert(encoded.features, at, 0.0, axis=0)
+        ),
+        per_step=False,
+    )
