@@ -3,7 +3,8 @@
 from .classifier import RNNClassifier
 from .hmm import HMMTagger
 from .preprocessing import Tokenizer
+from .tagger import RNNTagger
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["HMMTagger", "RNNClassifier", "Tokenizer"]
+__all__ = ["HMMTagger", "RNNClassifier", "RNNTagger", "Tokenizer"]

@@ -1,0 +1,454 @@
+"""RNNTagger: a recurrent part-of-speech (or any sequence-labelling) tagger.
+
+At each step the network reads the current token's input vector and the history
+of the recurrent state and outputs P(y_i | x_i, h_{i-1}) (and, bidirectional, the
+future as well). Tokens become several embedded id streams (word, lowercase,
+suffixes, shape; see :class:`skrnn._data.TokenFeaturizer`) so that unseen words
+are still tagged from their form.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseRNN, EncodedSequences
+from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
+
+__all__ = ["RNNTagger"]
+
+
+class RNNTagger(BaseRNN):
+    """Recurrent neural network tagger: one label per token of a sequence.
+
+    A (by default bidirectional LSTM) network trained with backpropagation through
+    time on minibatches of similar-length sequences. Token input is embedded as
+    several streams: the word, its lowercase form, its suffixes of 1 to
+    ``suffix_length`` characters and its shape (``"Xxxx"``, ``"dd"``), so that words
+    never seen in training are tagged from their form; word dropout teaches the
+    network what to do with unknown words.
+
+    Read more in the :ref:`User Guide <rnn_tagger>`.
+
+    Parameters
+    ----------
+    hidden_size : int, default=128
+        Units of each recurrent layer (per direction).
+    embedding_dim : int, default=64
+        Size of the word and lowercase embeddings.
+    feature_embedding_dim : int, default=16
+        Size of each suffix and shape embedding.
+    cell : {"rnn", "gru", "lstm"}, default="lstm"
+        The recurrent cell: Elman (tanh), GRU or LSTM.
+    bidirectional : bool, default=True
+        Read each sequence in both directions and concatenate the states.
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+    dropout : float, default=0.25
+        Dropout on the recurrent stack's input, between layers and on its output.
+    solver : {"adam", "sgd"}, default="adam"
+        The optimizer.
+    learning_rate : float, default=0.002
+        Step size of the optimizer.
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"``.
+    alpha : float, default=0.0
+        L2 penalty on the weight matrices.
+    batch_size : int, default=32
+        Sequences per minibatch.
+    max_iter : int, default=30
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation accuracy (``early_stopping=True``)
+        or of the training loss that counts as progress.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training sequences, stop when
+        their token accuracy has not improved by ``tol`` for ``n_iter_no_change``
+        epochs and keep the best epoch's parameters. With fewer than
+        ``2 / validation_fraction`` training sequences no split is made and the
+        training loss decides.
+    validation_fraction : float, default=0.1
+        Share of training sequences held out for early stopping.
+    n_iter_no_change : int, default=3
+        Epochs without progress before training stops.
+    clip_norm : float or None, default=5.0
+        Clip the global gradient norm to this value; None disables clipping.
+    min_freq : int, default=1
+        Words seen fewer times in training are unknown to the word and lowercase
+        streams (their suffix and shape streams still apply).
+    max_vocabulary : int or None, default=None
+        Keep only the most frequent words in the word and lowercase streams.
+    suffix_length : int, default=4
+        Embed the suffixes of 1 to ``suffix_length`` characters (0: none).
+    lowercase : bool, default=True
+        Embed the lowercase form of each token as its own stream.
+    shape : bool, default=True
+        Embed the word shape of each token (capitalisation, digits, punctuation).
+    word_dropout : float, default=0.25
+        During training a word seen ``c`` times is replaced by the unknown word
+        with probability ``word_dropout / (word_dropout + c)`` (0 disables).
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout and the validation split.
+    verbose : int, default=0
+        Print one line per epoch: loss, validation accuracy, speed, time.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The tags, sorted.
+    vocabulary_ : dict
+        Word → id of the word stream (id 0, not in the dict, is the unknown word).
+        Only after a fit on token sequences.
+    featurizer_ : TokenFeaturizer
+        All id streams (word, lowercase, suffixes, shape). Only after a fit on token
+        sequences.
+    n_features_in_ : int
+        Number of features per step. Only after a fit on numeric input.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only after a fit on a DataFrame with string column names.
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    validation_scores_ : list of float
+        Validation token accuracy per epoch (``early_stopping=True``).
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose parameters are kept.
+    n_iter_ : int
+        Epochs run (accumulated over ``warm_start`` and ``partial_fit``).
+    history_ : list of dict
+        Per-epoch ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
+        ``elapsed``.
+    params_ : dict of ndarray
+        The network's parameters.
+
+    See Also
+    --------
+    skrnn.HMMTagger : A generative tagger fitted by counting.
+
+    Notes
+    -----
+    Input forms (the first axis of ``X`` lines up with ``y``):
+
+    - a list of token sequences, ``y`` a list of tag sequences of equal lengths;
+    - a list of 2-D float arrays ``(T_i, n_features)``, one per sequence;
+    - a 2-D numeric array ``(n_tokens, n_features)`` with ``y`` one tag per row;
+      ``lengths=`` groups consecutive rows into sequences, without it each row is
+      a sequence of its own.
+
+    Outputs follow the input: list in, list of arrays out; 2-D in, flat arrays
+    out. This is not a ``ClassifierMixin`` (scikit-learn's classifier machinery
+    rejects lists of tag sequences): use :mod:`skrnn.metrics` scorers such as
+    ``flat_accuracy_scorer`` with ``GridSearchCV``.
+
+    Examples
+    --------
+    >>> from skrnn import RNNTagger
+    >>> X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 20
+    >>> y = [["DET", "NOUN", "VERB"]] * 40
+    >>> tagger = RNNTagger(hidden_size=16, max_iter=5, random_state=0).fit(X, y)
+    >>> tagger.predict([["the", "cat", "runs"]])[0].tolist()
+    ['DET', 'NOUN', 'VERB']
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRNN._parameter_constraints,
+        "feature_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "min_freq": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "suffix_length": [Interval(Integral, 0, None, closed="left")],
+        "lowercase": ["boolean"],
+        "shape": ["boolean"],
+        "word_dropout": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        embedding_dim=64,
+        feature_embedding_dim=16,
+        cell="lstm",
+        bidirectional=True,
+        num_layers=1,
+        dropout=0.25,
+        solver="adam",
+        learning_rate=0.002,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        alpha=0.0,
+        batch_size=32,
+        max_iter=30,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=3,
+        clip_norm=5.0,
+        min_freq=1,
+        max_vocabulary=None,
+        suffix_length=4,
+        lowercase=True,
+        shape=True,
+        word_dropout=0.25,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.feature_embedding_dim = feature_embedding_dim
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_norm = clip_norm
+        self.min_freq = min_freq
+        self.max_vocabulary = max_vocabulary
+        self.suffix_length = suffix_length
+        self.lowercase = lowercase
+        self.shape = shape
+        self.word_dropout = word_dropout
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+    # --- encoding -------------------------------------------------------------------
+
+    def _encode_X(self, sequences):
+        if sequences.kind == "tokens":
+            return EncodedSequences(
+                lengths=sequences.lengths,
+                ids=self.featurizer_.transform(sequences.values),
+            )
+        return EncodedSequences(
+            lengths=sequences.lengths,
+            features=np.asarray(sequences.values, dtype=np.float32),
+        )
+
+    def _encode_fit(self, X, y, reset, lengths=None, classes=None):
+        sequences = validate_sequences(self, X, lengths=lengths, reset=reset)
+        tags = validate_tags(y, sequences)
+        if reset:
+            self._fit_classes(tags, classes)
+            self._fit_inputs(sequences)
+        encoded = self._encode_X(sequences)
+        encoded.targets = self._tag_ids(tags)
+        return encoded
+
+    def _fit_classes(self, tags, classes):
+        self.classes_ = np.unique(tags if classes is None else np.asarray(classes))
+        if classes is not None:
+            self._tag_ids(tags)  # every tag must be one of ``classes``
+
+    def _fit_inputs(self, sequences):
+        if sequences.kind == "tokens":
+            self.featurizer_ = TokenFeaturizer(
+                min_freq=self.min_freq,
+                max_size=self.max_vocabulary,
+                suffix_length=self.suffix_length,
+                lowercase_stream=self.lowercase,
+                shape_stream=self.shape,
+            ).fit(sequences.values)
+            self.vocabulary_ = dict(self.featurizer_.vocabularies_[0].index_)
+        else:
+            # A numeric fit after a token fit must not keep the old vocabulary.
+            for attr in ("featurizer_", "vocabulary_"):
+                self.__dict__.pop(attr, None)
+
+    def _tag_ids(self, tags):
+        ids = np.searchsorted(self.classes_, tags)
+        ids = np.minimum(ids, len(self.classes_) - 1)
+        unknown = self.classes_[ids] != tags
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains tags not seen in the first fit: "
+                f"{np.unique(np.asarray(tags)[unknown]).tolist()[:10]}; expected tags "
+                f"among classes_ {self.classes_.tolist()[:20]}. Pass every tag in "
+                "`classes` on the first call to partial_fit."
+            )
+        return ids
+
+    def _input_spec(self):
+        if hasattr(self, "featurizer_"):
+            dims = [
+                self.embedding_dim
+                if name in ("word", "lower")
+                else (self.feature_embedding_dim)
+                for name in self.featurizer_.stream_names_
+            ]
+            return list(self.featurizer_.vocab_sizes_), dims, 0
+        return [], [], self._n_step_features
+
+    def _network_head(self):
+        return "step"
+
+    def _dropped_word_streams(self):
+        if self.word_dropout == 0 or not hasattr(self, "featurizer_"):
+            return []
+        names = self.featurizer_.stream_names_
+        return [names.index(n) for n in ("word", "lower") if n in names]
+
+    def _word_counts(self):
+        return self.featurizer_.word_counts_
+
+    def _validation_split(self, encoded):
+        # Too few sequences for a held-out set (tiny data, one-row fits): the
+        # training loss decides when to stop instead.
+        if encoded.n_sequences * self.validation_fraction < 1:
+            return encoded, None
+        return super()._validation_split(encoded)
+
+    # --- fitting --------------------------------------------------------------------
+
+    def fit(self, X, y, lengths=None):
+        """Fit the tagger to tagged sequences.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+            Training sequences (see Notes of the class).
+        y : list of tag sequences, or array-like of shape (n_tokens,)
+            One tag per token, in the form of ``X``.
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``: lengths of the consecutive sequences its rows
+            form. Without it each row is a sequence of its own.
+
+        Returns
+        -------
+        self : RNNTagger
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=False, lengths=lengths)
+
+    def partial_fit(self, X, y, classes=None, lengths=None):
+        """Train for one epoch over the given sequences.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        y : list of tag sequences, or array-like of shape (n_tokens,)
+        classes : array-like of shape (n_classes,), default=None
+            Every tag of all calls. Used on the first call only; without it the
+            tags of the first call are all the tags (and a tag first seen later
+            is an error). On the first call the vocabularies are built from
+            ``X``: later calls map new words to the unknown word.
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        self : RNNTagger
+        """
+        if not self._is_fitted_network():
+            self._validate_params()
+        return self._fit(X, y, incremental=True, lengths=lengths, classes=classes)
+
+    # --- prediction -----------------------------------------------------------------
+
+    def _log_proba(self, X, lengths):
+        check_is_fitted(self, "params_")
+        sequences = validate_sequences(self, X, lengths=lengths, reset=False)
+        log_proba = self._predict_log_proba_encoded(self._encode_X(sequences))
+        return log_proba, sequences
+
+    def predict_log_proba(self, X, lengths=None):
+        """Log-probability of each tag for every token.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        log_proba : list of ndarray of shape (T_i, n_classes), or ndarray of shape \
+(n_tokens, n_classes)
+            A list for list input, one flat array for a 2-D ``X``. Columns follow
+            ``classes_``.
+        """
+        log_proba, sequences = self._log_proba(X, lengths)
+        return split_sequences(log_proba, sequences)
+
+    def predict_proba(self, X, lengths=None):
+        """Probability of each tag for every token.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        proba : list of ndarray of shape (T_i, n_classes), or ndarray of shape \
+(n_tokens, n_classes)
+            A list for list input, one flat array for a 2-D ``X``. Columns follow
+            ``classes_``.
+        """
+        log_proba, sequences = self._log_proba(X, lengths)
+        return split_sequences(np.exp(log_proba), sequences)
+
+    def predict(self, X, lengths=None):
+        """The most probable tag of every token.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        y : list of ndarray of shape (T_i,), or ndarray of shape (n_tokens,)
+            A list for list input (an empty array for an empty sequence), one flat
+            array for a 2-D ``X``.
+        """
+        log_proba, sequences = self._log_proba(X, lengths)
+        return split_sequences(self.classes_[log_proba.argmax(axis=1)], sequences)
+
+    def score(self, X, y, lengths=None):
+        """Token accuracy: the share of tokens whose predicted tag is right.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        y : list of tag sequences, or array-like of shape (n_tokens,)
+            The true tags, in the form of ``X``.
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        score : float
+        """
+        log_proba, sequences = self._log_proba(X, lengths)
+        tags = validate_tags(y, sequences)
+        if tags.size == 0:
+            raise ValueError("Cannot score sequences that are all empty.")
+        return float(np.mean(self.classes_[log_proba.argmax(axis=1)] == tags))

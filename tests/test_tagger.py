@@ -1,0 +1,398 @@
+"""Tests of skrnn.tagger.RNNTagger: the data contract seen through the tagger,
+fitting, prediction, scikit-learn integration and a real-data floor."""
+
+import copy
+import pickle
+import re
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skrnn.datasets import data_dir, load_conllu, make_tagging
+from skrnn.metrics import flat_accuracy_scorer
+from skrnn.tagger import RNNTagger
+
+# Small and quick: every fit in this module takes well under a second.
+SMALL = dict(
+    hidden_size=16,
+    embedding_dim=8,
+    feature_embedding_dim=4,
+    max_iter=5,
+    batch_size=16,
+    learning_rate=0.02,
+    random_state=0,
+)
+
+
+def small(**params):
+    return RNNTagger(**{**SMALL, **params})
+
+
+@pytest.fixture(scope="module")
+def tagging():
+    return make_tagging(n_sequences=180, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def corpus(tagging):
+    X, y = tagging
+    return X[:120], y[:120]
+
+
+@pytest.fixture(scope="module")
+def fitted(corpus):
+    X, y = corpus
+    return small(max_iter=15, early_stopping=False).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def numeric():
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = np.where(X[:, 0] > 0, "pos", "neg")
+    return X, y, np.array([10, 20, 5, 25])
+
+
+# ------------------------------------------------------------- input forms
+
+
+def test_token_input_gives_lists(fitted, corpus):
+    X, _ = corpus
+    pred = fitted.predict(X[:3])
+    proba = fitted.predict_proba(X[:3])
+    log_proba = fitted.predict_log_proba(X[:3])
+    assert isinstance(pred, list) and len(pred) == 3
+    for seq, p, pr, lp in zip(X[:3], pred, proba, log_proba, strict=True):
+        assert p.shape == (len(seq),)
+        assert pr.shape == (len(seq), len(fitted.classes_))
+        np.testing.assert_allclose(pr.sum(axis=1), 1.0)
+        np.testing.assert_allclose(np.exp(lp), pr)
+        np.testing.assert_array_equal(p, fitted.classes_[pr.argmax(axis=1)])
+        assert set(p) <= set(fitted.classes_)
+
+
+def test_learns_context(fitted, tagging):
+    # make_tagging's ambiguous words need the previous tag: held-out sequences are
+    # tagged well above the majority tag.
+    X, y = tagging[0][120:], tagging[1][120:]
+    tags, counts = np.unique(np.concatenate(y), return_counts=True)
+    assert counts.max() / counts.sum() < 0.5
+    assert fitted.score(X, y) > 0.75
+
+
+def test_numeric_2d_with_lengths_gives_flat_arrays(numeric):
+    X, y, lengths = numeric
+    tagger = small(max_iter=20).fit(X, y, lengths=lengths)
+    pred = tagger.predict(X, lengths=lengths)
+    proba = tagger.predict_proba(X, lengths=lengths)
+    assert pred.shape == (60,) and proba.shape == (60, 2)
+    assert tagger.n_features_in_ == 3
+    assert not hasattr(tagger, "vocabulary_")
+    assert tagger.score(X, y, lengths=lengths) == pytest.approx(np.mean(pred == y))
+    assert tagger.score(X, y, lengths=lengths) > 0.8
+
+
+def test_numeric_rows_without_lengths_are_independent(numeric):
+    X, y, _ = numeric
+    tagger = small().fit(X, y)
+    full = tagger.predict_proba(X)
+    one_by_one = np.vstack([tagger.predict_proba(X[i : i + 1]) for i in range(5)])
+    np.testing.assert_allclose(full[:5], one_by_one, atol=1e-10)
+    # With lengths the rows are read in context, which changes the probabilities.
+    grouped = tagger.predict_proba(X, lengths=[60])
+    assert not np.allclose(grouped, full)
+
+
+def test_ragged_numeric_list_gives_lists(numeric):
+    X, y, lengths = numeric
+    bounds = np.cumsum(lengths)[:-1]
+    X_list, y_list = np.split(X, bounds), np.split(y, bounds)
+    tagger = small().fit(X_list, y_list)
+    pred = tagger.predict(X_list)
+    assert [p.shape[0] for p in pred] == lengths.tolist()
+    assert tagger.n_features_in_ == 3
+    # The same sequences as a 2-D array with lengths give the same model.
+    flat = small().fit(X, y, lengths=lengths)
+    np.testing.assert_allclose(
+        flat.predict_proba(X, lengths=lengths),
+        np.vstack(tagger.predict_proba(X_list)),
+    )
+
+
+def test_unknown_tokens_and_empty_sequences(fitted):
+    pred = fitted.predict([["never", "seen", "words"], [], ["w1"]])
+    assert [p.shape for p in pred] == [(3,), (0,), (1,)]
+    assert pred[1].dtype == fitted.classes_.dtype
+    proba = fitted.predict_proba([[]])
+    assert proba[0].shape == (0, len(fitted.classes_))
+
+
+def test_suffix_and_shape_streams_tag_unseen_words():
+    rng = np.random.RandomState(0)
+    stems = ["quick", "slow", "bright", "loud", "soft", "calm", "warm", "dark"]
+    X, y = [], []
+    for _ in range(80):
+        stem = stems[rng.randint(6)]  # the last two stems stay unseen
+        X.append(["it", "was", stem + "ly", "done", "1984"])
+        y.append(["PRON", "AUX", "ADV", "VERB", "NUM"])
+    tagger = small(max_iter=20, early_stopping=False).fit(X, y)
+    pred = tagger.predict([["it", "was", "darkly", "done", "2023"]])[0]
+    assert "darkly" not in tagger.vocabulary_
+    assert pred.tolist() == ["PRON", "AUX", "ADV", "VERB", "NUM"]
+
+
+def test_inputs_are_not_modified(corpus, numeric):
+    X, y = corpus
+    X_copy, y_copy = copy.deepcopy(X), copy.deepcopy(y)
+    tagger = small(max_iter=2).fit(X, y)
+    tagger.predict(X)
+    tagger.score(X, y)
+    assert X == X_copy and y == y_copy
+    Xn, yn, lengths = numeric
+    copies = [a.copy() for a in (Xn, yn, lengths)]
+    tagger = small(max_iter=2).fit(Xn, yn, lengths=lengths)
+    tagger.predict_proba(Xn, lengths=lengths)
+    for a, b in zip((Xn, yn, lengths), copies, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ errors
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        ("The cat sat", [["D", "N", "V"]], "split into characters"),
+        (["The", "cat"], [["D"], ["N"]], "split into characters"),
+        ([["a", "b"], "cd"], [["D", "N"], ["D", "N"]], r"X\[1\]"),
+        ([["a", "b"]], [["D", "N"], ["D"]], "1 sequences but y has 2"),
+        ([["a", "b"], ["c"]], [["D", "N"], ["D", "N"]], r"y\[1\] has 2 tags"),
+        ([], [], "at least one sequence"),
+        ([["a"], np.ones((2, 3))], [["D"], ["D", "D"]], "mixes"),
+        ([[]], [[]], "all empty"),
+    ],
+    ids=[
+        "bare-str",
+        "list-of-str",
+        "str-sequence",
+        "length-mismatch",
+        "tag-length",
+        "empty-X",
+        "mixed",
+        "no-tokens",
+    ],
+)
+def test_fit_errors(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        small().fit(X, y)
+
+
+def test_numeric_errors(numeric):
+    X, y, lengths = numeric
+    with pytest.raises(ValueError, match="lengths sum to 59"):
+        small().fit(X, y, lengths=[59])
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        small().fit(bad, y)
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        small().fit(X[:, 0], y)
+    tagger = small(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="expecting 3 features"):
+        tagger.predict(X[:, :2])
+    with pytest.raises(ValueError, match="fitted on numeric input"):
+        tagger.predict([["a", "b"]])
+
+
+def test_unfitted_and_invalid_parameters(corpus):
+    X, y = corpus
+    with pytest.raises(NotFittedError):
+        RNNTagger().predict(X)
+    with pytest.raises(InvalidParameterError, match="cell"):
+        RNNTagger(cell="transformer").fit(X, y)
+    with pytest.raises(InvalidParameterError, match="word_dropout"):
+        RNNTagger(word_dropout=-1).fit(X, y)
+
+
+def test_partial_fit_classes_and_unknown_tags(corpus):
+    X, y = corpus
+    classes = ["t0", "t1", "t2", "t3", "t4", "zz"]
+    tagger = small().partial_fit(X[:20], y[:20], classes=classes)
+    assert tagger.classes_.tolist() == classes
+    assert tagger.predict_proba(X[:1])[0].shape[1] == 6
+    with pytest.raises(ValueError, match="not seen in the first fit"):
+        tagger.partial_fit([["w1"]], [["new-tag"]])
+    with pytest.raises(ValueError, match="not seen in the first fit"):
+        small().partial_fit(X[:5], y[:5], classes=["t0"])
+
+
+# ------------------------------------------------------- fitted attributes
+
+
+def test_fitted_attributes(corpus):
+    X, y = corpus
+    tagger = small(max_iter=8, n_iter_no_change=100).fit(X, y)
+    assert tagger.classes_.tolist() == sorted({t for s in y for t in s})
+    words = {w for s in X for w in s}
+    assert set(tagger.vocabulary_) == words
+    assert sorted(tagger.vocabulary_.values()) == list(range(1, len(words) + 1))
+    assert not hasattr(tagger, "n_features_in_")
+    assert len(tagger.loss_curve_) == len(tagger.validation_scores_) == 8
+    assert tagger.n_iter_ == 8
+    assert tagger.best_validation_score_ == max(tagger.validation_scores_)
+    assert tagger.loss_curve_[-1] < tagger.loss_curve_[0]
+
+
+def test_min_freq_and_max_vocabulary(corpus):
+    X, y = corpus
+    counts = {}
+    for w in (w for s in X for w in s):
+        counts[w] = counts.get(w, 0) + 1
+    tagger = small(max_iter=1, min_freq=5).fit(X, y)
+    assert set(tagger.vocabulary_) == {w for w, c in counts.items() if c >= 5}
+    tagger = small(max_iter=1, max_vocabulary=7).fit(X, y)
+    assert len(tagger.vocabulary_) == 7
+
+
+def test_early_stopping_on_tiny_data_uses_training_loss():
+    tagger = small().fit([["a", "b"], ["b", "a"]], [["X", "Y"], ["Y", "X"]])
+    assert tagger.validation_scores_ == [] and tagger.best_validation_score_ is None
+    assert tagger.n_iter_ >= 1
+
+
+def test_refit_on_numeric_drops_vocabulary(corpus, numeric):
+    X, y = corpus
+    tagger = small(max_iter=1).fit(X, y)
+    tagger.fit(numeric[0], numeric[1])
+    assert not hasattr(tagger, "vocabulary_") and tagger.n_features_in_ == 3
+    tagger.fit(X, y)
+    assert hasattr(tagger, "vocabulary_") and not hasattr(tagger, "n_features_in_")
+
+
+# --------------------------------------------------------- training loop
+
+
+def test_same_random_state_same_model(corpus):
+    X, y = corpus
+    a = small(max_iter=3).fit(X, y)
+    b = small(max_iter=3).fit(X, y)
+    c = small(max_iter=3, random_state=1).fit(X, y)
+    for name in a.params_:
+        np.testing.assert_array_equal(a.params_[name], b.params_[name])
+    assert a.loss_curve_ == b.loss_curve_
+    assert any(not np.array_equal(a.params_[k], c.params_[k]) for k in a.params_)
+
+
+def test_warm_start_continues_training(corpus):
+    X, y = corpus
+    tagger = small(max_iter=3, early_stopping=False, warm_start=True).fit(X, y)
+    first = list(tagger.loss_curve_)
+    tagger.fit(X, y)
+    assert tagger.n_iter_ == 6
+    assert tagger.loss_curve_[:3] == first
+    # The continued fit starts from the trained weights, not from scratch.
+    assert tagger.loss_curve_[3] < first[0]
+    assert tagger.loss_curve_[-1] < first[-1]
+    cold = small(max_iter=3, early_stopping=False).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 3
+
+
+def test_partial_fit_continues_training(corpus):
+    X, y = corpus
+    tagger = small()
+    for expected in range(1, 6):
+        tagger.partial_fit(X, y)
+        assert tagger.n_iter_ == expected
+    assert tagger.loss_curve_[-1] < tagger.loss_curve_[0]
+    assert tagger.validation_scores_ == []
+
+
+def test_diverging_fit_raises(corpus):
+    X, y = corpus
+    # The L2 penalty of the exploding weights overflows to inf in the first epoch.
+    tagger = small(
+        solver="sgd", learning_rate=1e30, alpha=1e-4, clip_norm=None, max_iter=3
+    )
+    with pytest.raises(ValueError, match="smaller learning_rate"):
+        tagger.fit(X, y)
+
+
+def test_verbose_prints_one_line_per_epoch(corpus, capsys):
+    X, y = corpus
+    tagger = small(max_iter=4, n_iter_no_change=100, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == tagger.n_iter_ == 4
+    for epoch, line in enumerate(lines, start=1):
+        assert re.match(rf"epoch\s+{epoch}/4\s+loss \d+\.\d+\s+validation \d", line)
+        assert "steps/s" in line and "elapsed" in line and "left" in line
+
+
+# -------------------------------------------------- scikit-learn integration
+
+
+def test_pickle_and_clone(fitted, corpus):
+    X, _ = corpus
+    restored = pickle.loads(pickle.dumps(fitted))
+    expected, got = fitted.predict_proba(X[:5]), restored.predict_proba(X[:5])
+    for a, b in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(a, b)
+    unfitted = clone(fitted)
+    assert unfitted.get_params() == fitted.get_params()
+    assert not hasattr(unfitted, "params_")
+
+
+def test_grid_search(corpus):
+    X, y = corpus
+    search = GridSearchCV(
+        small(max_iter=3),
+        {"hidden_size": [4, 16], "learning_rate": [1e-4, 0.02]},
+        scoring=flat_accuracy_scorer,
+        cv=2,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    # A tiny learning rate barely moves off the random start in three epochs.
+    assert search.best_params_["learning_rate"] == 0.02
+    assert isinstance(search.predict(X[:2]), list)
+
+
+def test_cross_val_score(corpus):
+    X, y = corpus
+    scores = cross_val_score(small(), X, y, cv=KFold(3), scoring=flat_accuracy_scorer)
+    assert scores.shape == (3,)
+    assert np.all(scores > 0.3)
+    # The default score (token accuracy) is used without scoring=.
+    default = cross_val_score(small(), X, y, cv=KFold(3))
+    np.testing.assert_allclose(default, scores)
+
+
+# ----------------------------------------------------------------- real data
+
+
+def test_ewt_slice_beats_baselines():
+    root = data_dir()
+    if root is None:
+        pytest.skip("SKRNN_DATA_DIR is not set; the UD English EWT test is skipped.")
+    ewt = root / "ud_english_ewt"
+    X_train, y_train = load_conllu(ewt / "en_ewt-ud-train.conllu")
+    X_test, y_test = load_conllu(ewt / "en_ewt-ud-dev.conllu")
+    X_train, y_train = X_train[:500], y_train[:500]
+    X_test, y_test = X_test[:300], y_test[:300]
+    tagger = RNNTagger(
+        hidden_size=32,
+        embedding_dim=24,
+        learning_rate=0.01,
+        max_iter=4,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X_train, y_train)
+    tags, counts = np.unique(np.concatenate(y_train), return_counts=True)
+    gold = np.concatenate(y_test)
+    majority = np.mean(gold == tags[counts.argmax()])
+    accuracy = tagger.score(X_test, y_test)
+    assert majority < 0.25
+    assert accuracy > 0.8
