@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from threadpoolctl import threadpool_limits
 
 from ._engine import (
     CELLS,
@@ -31,6 +32,12 @@ from ._engine import (
 # the last bits; scikit-learn's subset-invariance checks compare at atol=1e-7).
 PREDICT_DTYPE = np.float64
 PREDICT_BATCH_SIZE = 256
+
+# The engine's GEMMs are small (one step of a batch, one batch's projection): on the
+# 2 shared cores we measure on, multi-threaded OpenBLAS spends its time synchronising
+# threads and a UD EWT epoch ran 10x slower than with one thread. (threadpoolctl is
+# a dependency of scikit-learn.)
+_one_blas_thread = threadpool_limits.wrap(limits=1, user_api="blas")
 
 
 @dataclass
@@ -230,7 +237,8 @@ class BaseRNN(BaseEstimator):
         if self.early_stopping and not incremental:
             encoded, validation = self._validation_split(encoded)
         max_iter = 1 if incremental else self.max_iter
-        self._train(encoded, validation, max_iter)
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._train(encoded, validation, max_iter)
         return self
 
     def _validation_split(self, encoded):
@@ -364,6 +372,7 @@ class BaseRNN(BaseEstimator):
 
     # --- prediction -----------------------------------------------------------------
 
+    @_one_blas_thread
     def _predict_log_proba_encoded(self, encoded):
         """Log-probabilities in input order: ``(n_steps, n_classes)`` per step, or
         ``(n_sequences, n_classes)`` per sequence.
