@@ -212,6 +212,7 @@ class BaseRNN(BaseEstimator):
 
     # --- training -------------------------------------------------------------------
 
+    @_one_blas_thread
     def _fit(self, X, y, *, incremental, **encode_kwargs):
         fresh = not self._is_fitted_network() or not (self.warm_start or incremental)
         if fresh:
@@ -237,8 +238,7 @@ class BaseRNN(BaseEstimator):
         if self.early_stopping and not incremental:
             encoded, validation = self._validation_split(encoded)
         max_iter = 1 if incremental else self.max_iter
-        with threadpool_limits(limits=1, user_api="blas"):
-            self._train(encoded, validation, max_iter)
+        self._train(encoded, validation, max_iter)
         return self
 
     def _validation_split(self, encoded):
