@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skrnn import HMMTagger
+from skrnn import HMMTagger, RNNTagger
 from skrnn.datasets import load_conllu
 
 TAGGERS = {}
@@ -43,6 +43,11 @@ def _hmm1():
 @register("HMMTagger(order=2)")
 def _hmm2():
     return HMMTagger(order=2)
+
+
+@register("RNNTagger")
+def _rnn():
+    return RNNTagger(random_state=0)
 
 
 class _NLTKAdapter:
