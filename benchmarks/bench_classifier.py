@@ -11,10 +11,6 @@ selection). The baselines are MultinomialNB on unigram+bigram counts and TF-IDF
 (unigrams+bigrams) + LogisticRegression(C=10); ``RNNClassifier`` runs with its default
 parameters, once per seed, and the table gives the mean and the standard deviation
 over seeds and every seed's test accuracy.
-
-BLAS is limited to one thread during the RNN fits (``threadpoolctl``): its GEMMs
-are small, and on a shared 2-core machine multi-threaded OpenBLAS spin-waits and
-makes an epoch several times slower.
 """
 
 import argparse
@@ -27,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
 from skrnn import RNNClassifier
 from skrnn.datasets import load_sst2
@@ -78,7 +73,7 @@ def run(name, factory, splits, seeds, verbose):
     for seed in seeds:
         model = factory(seed)
         start = time.perf_counter()
-        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(*splits["train"])
         fit_time = time.perf_counter() - start

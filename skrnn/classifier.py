@@ -35,7 +35,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         ``"mean"`` / ``"max"``: mean or element-wise maximum over all steps.
     hidden_size : int, default=64
         Units of each recurrent layer and direction.
-    embedding_dim : int, default=32
+    embedding_dim : int, default=64
         Width of the word embeddings (token input only).
     cell : {"rnn", "gru", "lstm"}, default="gru"
         Elman (tanh), gated recurrent unit or long short-term memory.
@@ -43,10 +43,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Read each sequence in both directions.
     num_layers : int, default=1
         Stacked recurrent layers.
-    dropout : float, default=0.5
+    dropout : float, default=0.6
         Inverted dropout on the embeddings (or input features), between layers
         and on the recurrent output, during training only.
-    word_dropout : float, default=0.25
+    word_dropout : float, default=1.0
         Word dropout ``w``: during training a word seen ``c`` times becomes
         unknown with probability ``w / (w + c)``, so that the model learns what to
         do with unknown words. 0 disables it. Token input only.
@@ -168,12 +168,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         *,
         pooling="max",
         hidden_size=64,
-        embedding_dim=32,
+        embedding_dim=64,
         cell="gru",
         bidirectional=True,
         num_layers=1,
-        dropout=0.5,
-        word_dropout=0.25,
+        dropout=0.6,
+        word_dropout=1.0,
         lowercase=True,
         min_freq=1,
         max_vocabulary_size=None,
