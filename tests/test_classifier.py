@@ -289,5 +289,5 @@ def test_sst2_slice():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit([X[i] for i in short], y[short])
-    # chance is 50%; measured 74.3% (the full training set gets 80%+)
-    assert clf.score(X_dev, y_dev) > 0.68
+    # chance is 50%; measured 70.5% (the full training set gets about 79%)
+    assert clf.score(X_dev, y_dev) > 0.65
