@@ -12,6 +12,12 @@ the three poolings on the same 400 series, prints the test accuracy of each on
 300 more (plus a logistic regression on per-channel maxima, a hand-made feature
 that knows the answer), and plots one series of each class and the accuracies.
 
+Measured (seed 0, dropout 0.1, up to 30 epochs): max pooling 0.903, last state
+0.853, mean pooling 0.840, per-channel max + logistic regression 0.727. With the
+classifier's default dropout of 0.6 (tuned for small text data) the gap is wider
+(max 0.730, mean 0.577, last 0.397): the last state is the first thing that
+heavy dropout breaks.
+
 Run::
 
     python docs/examples/plot_series_pooling.py [--out pooling.png]
@@ -55,6 +61,7 @@ def fit_poolings(train, test):
             pooling=pooling,
             bidirectional=False,
             hidden_size=32,
+            dropout=0.1,
             early_stopping=False,
             max_iter=30,
             random_state=SEED,
