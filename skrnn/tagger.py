@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseRNN, EncodedSequences
+from ._base import BaseRNN, EncodedSequences, step_positions
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
 
 __all__ = ["RNNTagger"]
@@ -309,6 +309,21 @@ class RNNTagger(BaseRNN):
 
     def _word_counts(self):
         return self.featurizer_.word_counts_
+
+    def _drop_words(self, encoded, index, columns):
+        # Word and lowercase ids are dropped together (BaseRNN); each suffix and
+        # shape stream drops its own rare ids independently, so that its unknown
+        # id (all an unseen suffix gets at predict time) is trained too.
+        ids = super()._drop_words(encoded, index, columns)
+        steps = step_positions(encoded.offsets, encoded.lengths, index)
+        for column, vocabulary in enumerate(self.featurizer_.vocabularies_):
+            if column in columns:
+                continue
+            counts = vocabulary.counts_[ids[steps, column]]
+            p = self.word_dropout / (self.word_dropout + counts)
+            drop = self._rng.random(steps.size) < p
+            ids[steps[drop], column] = 0
+        return ids
 
     def _validation_split(self, encoded):
         # Too few sequences for a held-out set (tiny data, one-row fits): the
