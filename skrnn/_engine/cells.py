@@ -14,7 +14,6 @@ gradient as well.
 """
 
 import numpy as np
-from scipy.special import expit
 
 
 class ElmanCell:
@@ -44,13 +43,13 @@ class ElmanCell:
         W_T = params["W_rec"].T
         hs = cache["hs"]
         T, B, H = dhs.shape
+        dtanh = 1.0 - hs[1:] * hs[1:]  # tanh' of every step, outside the loop
         dpre = np.empty_like(dhs)
         dh = np.zeros((B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
-            h = hs[t + 1]
-            np.multiply(dh, 1.0 - h * h, out=dpre[t])
-            dh = dpre[t] @ W_T
+            np.multiply(dh, dtanh[t], out=dpre[t])
+            np.matmul(dpre[t], W_T, out=dh)
         grads = {"W_rec": _sum_outer(hs[:-1], dpre)}
         return dpre, grads, dh
 
@@ -83,11 +82,20 @@ class GRUCell:
         hs[0] = h0
         gates = np.empty((T, B, G), dtype=xproj.dtype)  # r, z, n after activation
         rec_n = np.empty((T, B, H), dtype=xproj.dtype)  # h W_hn + b_hn, seen by r
+        rec = np.empty((B, G), dtype=xproj.dtype)
+        # sigmoid(x) = (tanh(x / 2) + 1) / 2, with the pre-activations of r and z
+        # halved (exactly) in bulk, outside the loop
+        half = np.ones(G, dtype=xproj.dtype)
+        half[: 2 * H] = 0.5
+        W_half, xproj_half = W * half, xproj[:, :, : 2 * H] * half[: 2 * H]
         for t in range(T):
-            rec = hs[t] @ W
+            np.matmul(hs[t], W_half, out=rec)
+            rz = gates[t, :, : 2 * H]
+            np.add(xproj_half[t], rec[:, : 2 * H], out=rz)
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
             g = gates[t]
-            np.add(xproj[t, :, : 2 * H], rec[:, : 2 * H], out=g[:, : 2 * H])
-            expit(g[:, : 2 * H], out=g[:, : 2 * H])
             np.add(rec[:, 2 * H :], b_hn, out=rec_n[t])
             n = g[:, 2 * H :]
             np.multiply(g[:, :H], rec_n[t], out=n)
@@ -103,22 +111,25 @@ class GRUCell:
         W_T = params["W_rec"].T
         hs, gates, rec_n = cache["hs"], cache["gates"], cache["rec_n"]
         T, B, H = dhs.shape
-        dxproj = np.empty((T, B, 3 * H), dtype=dhs.dtype)
+        r, z, n = gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H :]
+        # d pre-activation / d h of every step, outside the loop:
+        # dn_pre = dh * dn, dz_pre = dh * dz, dr_pre = dh * dn * rec_n * r (1 - r)
+        dn = (1.0 - z) * (1.0 - n * n)
+        drec_dh = np.empty((T, B, 3, H), dtype=dhs.dtype)  # d (h W_rec) / d h
+        drec_dh[:, :, 0] = dn * rec_n * r * (1.0 - r)
+        drec_dh[:, :, 1] = (hs[:-1] - n) * z * (1.0 - z)
+        drec_dh[:, :, 2] = dn * r
         drec = np.empty((T, B, 3 * H), dtype=dhs.dtype)
+        dh_steps = np.empty_like(dhs)
         dh = np.zeros((B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
-            r, z, n = gates[t, :, :H], gates[t, :, H : 2 * H], gates[t, :, 2 * H :]
-            h_prev = hs[t]
-            dn_pre = dh * (1.0 - z) * (1.0 - n * n)
-            dr_pre = dn_pre * rec_n[t] * r * (1.0 - r)
-            dz_pre = dh * (h_prev - n) * z * (1.0 - z)
-            dxproj[t, :, :H] = dr_pre
-            dxproj[t, :, H : 2 * H] = dz_pre
-            dxproj[t, :, 2 * H :] = dn_pre
-            drec[t, :, : 2 * H] = dxproj[t, :, : 2 * H]
-            np.multiply(dn_pre, r, out=drec[t, :, 2 * H :])
-            dh = dh * z + drec[t] @ W_T
+            dh_steps[t] = dh
+            np.multiply(dh[:, None, :], drec_dh[t], out=drec[t].reshape(B, 3, H))
+            dh *= z[t]
+            dh += drec[t] @ W_T
+        dxproj = drec.copy()  # the input sees r and z as the recurrence does, n unreset
+        np.multiply(dh_steps, dn, out=dxproj[:, :, 2 * H :])
         grads = {
             "W_rec": _sum_outer(hs[:-1], drec),
             "b_hn": drec[:, :, 2 * H :].sum(axis=(0, 1)),
@@ -154,16 +165,24 @@ class LSTMCell:
         cs[0] = 0.0 if c0 is None else c0
         gates = np.empty((T, B, G), dtype=xproj.dtype)
         tanh_c = np.empty((T, B, H), dtype=xproj.dtype)
+        ig = np.empty((B, H), dtype=xproj.dtype)
+        # sigmoid(x) = (tanh(x / 2) + 1) / 2: with the pre-activations of i, f, o
+        # halved (exactly), one tanh activates all four gates
+        half = np.ones(G, dtype=xproj.dtype)
+        half[: 2 * H] = half[3 * H :] = 0.5
+        shift = 1 - half
+        W_half, xproj_half = W * half, xproj * half
         for t in range(T):
             g = gates[t]
-            np.matmul(hs[t], W, out=g)
-            g += xproj[t]
-            expit(g[:, : 2 * H], out=g[:, : 2 * H])
-            np.tanh(g[:, 2 * H : 3 * H], out=g[:, 2 * H : 3 * H])
-            expit(g[:, 3 * H :], out=g[:, 3 * H :])
+            np.matmul(hs[t], W_half, out=g)
+            g += xproj_half[t]
+            np.tanh(g, out=g)
+            g *= half
+            g += shift
             # c = f * c_prev + i * g;  h = o * tanh(c)
             np.multiply(g[:, H : 2 * H], cs[t], out=cs[t + 1])
-            cs[t + 1] += g[:, :H] * g[:, 2 * H : 3 * H]
+            np.multiply(g[:, :H], g[:, 2 * H : 3 * H], out=ig)
+            cs[t + 1] += ig
             np.tanh(cs[t + 1], out=tanh_c[t])
             np.multiply(g[:, 3 * H :], tanh_c[t], out=hs[t + 1])
         return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_c": tanh_c}
@@ -177,21 +196,29 @@ class LSTMCell:
             cache["tanh_c"],
         )
         T, B, H = dhs.shape
+        i, f = gates[..., :H], gates[..., H : 2 * H]
+        g, o = gates[..., 2 * H : 3 * H], gates[..., 3 * H :]
+        # local derivatives of every step, outside the loop:
+        # dc += dh * dc_dh;  d{i,f,g}_pre = dc * dpre_dc;  do_pre = dh * do_dh
+        dc_dh = o * (1.0 - tanh_c * tanh_c)
+        dpre_dc = np.empty((T, B, 3, H), dtype=dhs.dtype)
+        dpre_dc[:, :, 0] = g * i * (1.0 - i)
+        dpre_dc[:, :, 1] = cs[:-1] * f * (1.0 - f)
+        dpre_dc[:, :, 2] = i * (1.0 - g * g)
+        do_dh = tanh_c * o * (1.0 - o)
         dpre = np.empty((T, B, 4 * H), dtype=dhs.dtype)
         dh = np.zeros((B, H), dtype=dhs.dtype)
         dc = np.zeros((B, H), dtype=dhs.dtype)
+        dc_t = np.empty((B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
-            i, f = gates[t, :, :H], gates[t, :, H : 2 * H]
-            g, o = gates[t, :, 2 * H : 3 * H], gates[t, :, 3 * H :]
-            tc = tanh_c[t]
-            dc += dh * o * (1.0 - tc * tc)
-            dpre[t, :, :H] = dc * g * i * (1.0 - i)
-            dpre[t, :, H : 2 * H] = dc * cs[t] * f * (1.0 - f)
-            dpre[t, :, 2 * H : 3 * H] = dc * i * (1.0 - g * g)
-            dpre[t, :, 3 * H :] = dh * tc * o * (1.0 - o)
-            dc *= f
-            dh = dpre[t] @ W_T
+            np.multiply(dh, dc_dh[t], out=dc_t)
+            dc += dc_t
+            dpre_t = dpre[t].reshape(B, 4, H)
+            np.multiply(dc[:, None, :], dpre_dc[t], out=dpre_t[:, :3])
+            np.multiply(dh, do_dh[t], out=dpre_t[:, 3])
+            dc *= f[t]
+            np.matmul(dpre[t], W_T, out=dh)
         grads = {"W_rec": _sum_outer(hs[:-1], dpre)}
         return dpre, grads, dh
 
