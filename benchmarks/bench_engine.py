@@ -7,7 +7,8 @@ vocabulary of 20,000, 17 tags, an embedding of 100, minibatches of 32 sequences 
 from length-sorted order, plain SGD (learning rate 0.1) with global-norm clipping
 at 5. Every configuration (cell × hidden size × directions) is timed with skrnn's
 engine in float32 and, when PyTorch is importable, with ``torch.nn.RNN/GRU/LSTM`` on
-padded and on packed batches, in the same process, runs alternating, reporting the
+padded and on packed batches (``--torch-threads``, default the cores; several values
+run one variant each), in the same process, runs alternating, reporting the
 median of ``--repeats`` epochs. The ratio is skrnn's time over the faster torch
 variant's (below 1: skrnn is faster).
 
@@ -54,7 +55,7 @@ def ewt_like_data(n_sequences, seed=SEED):
     rng = np.random.default_rng(seed)
     # gamma(shape, scale) with EWT's mean 16.3 and standard deviation 12.4
     shape, scale = (16.3 / 12.4) ** 2, 12.4**2 / 16.3
-    lengths = np.clip(np.ceil(rng.gamma(shape, scale, n_sequences)), 1, 159)
+    lengths = np.clip(np.rint(rng.gamma(shape, scale, n_sequences)), 1, 159)
     lengths = lengths.astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     n_steps = int(offsets[-1])
@@ -145,10 +146,11 @@ def torch_runner_class():
             return self.out(h.transpose(0, 1)[valid])
 
     class TorchRunner:
-        def __init__(self, data, cell, hidden, bidirectional, packed):
+        def __init__(self, data, cell, hidden, bidirectional, packed, threads):
             self.ids, self.tags, self.lengths, self.offsets = data
             self.packed = packed
-            self.name = "torch packed" if packed else "torch padded"
+            self.threads = threads
+            self.name = f"{'packed' if packed else 'padded'}/{threads}t"
             torch.manual_seed(SEED)
             self.model = Tagger(cell, hidden, bidirectional)
             self.loss = nn.CrossEntropyLoss()
@@ -165,6 +167,7 @@ def torch_runner_class():
             )
 
         def train_epoch(self, rng, n_batches=None):
+            torch.set_num_threads(self.threads)
             self.model.train()
             opt = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE)
             losses = []
@@ -179,6 +182,7 @@ def torch_runner_class():
             return float(np.mean(losses))
 
         def infer(self):
+            torch.set_num_threads(self.threads)
             self.model.eval()
             n_correct = 0
             with torch.inference_mode():
@@ -201,11 +205,12 @@ def timed(fn, *args):
     return time.perf_counter() - start
 
 
-def bench_config(data, cell, hidden, bidirectional, repeats, torch_runner):
+def bench_config(data, cell, hidden, bidirectional, repeats, torch_runner, threads):
     runners = [SkrnnRunner(data, cell, hidden, bidirectional)]
     if torch_runner is not None:
         runners += [
-            torch_runner(data, cell, hidden, bidirectional, packed)
+            torch_runner(data, cell, hidden, bidirectional, packed, n)
+            for n in threads
             for packed in (False, True)
         ]
     for runner in runners:  # warm-up: lazy initialisation, caches, allocator
@@ -226,7 +231,7 @@ def bench_config(data, cell, hidden, bidirectional, repeats, torch_runner):
 
 
 def ratio(times):
-    torch_times = [v for k, v in times.items() if k.startswith("torch")]
+    torch_times = [v for k, v in times.items() if k != "skrnn"]
     return times["skrnn"] / min(torch_times) if torch_times else float("nan")
 
 
@@ -240,6 +245,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sequences", type=int, default=N_SEQUENCES)
     parser.add_argument("--no-torch", action="store_true", help="skrnn only")
+    parser.add_argument(
+        "--torch-threads",
+        nargs="+",
+        type=int,
+        default=[os.cpu_count()],
+        help="torch.set_num_threads of each torch variant (default: the cores)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: rnn, H=64, 1,000 sequences"
     )
@@ -255,9 +267,8 @@ def main(argv=None):
         except ImportError:
             print("torch is not importable: skrnn only")
         else:
-            torch.set_num_threads(os.cpu_count())
             torch_runner = torch_runner_class()
-            print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+            print(f"torch {torch.__version__}, threads {args.torch_threads}")
     data = ewt_like_data(args.sequences)
     lengths = data[2]
     print(
@@ -265,27 +276,33 @@ def main(argv=None):
         f"mean length {lengths.mean():.1f}, max {lengths.max()}; "
         f"median of {args.repeats} repeats"
     )
-    header = (
-        f"{'cell':5} {'H':>4} {'dir':>3} | {'train s/epoch':^29} {'ratio':>5} | "
-        f"{'inference s':^29} {'ratio':>5} | {'RSS MB':>6}"
-    )
-    engines = f"{'skrnn':>9} {'padded':>9} {'packed':>9} {'':>5}"
-    print(header)
-    print(f"{'':14} | {engines} | {engines} |")
+    header = None
     for cell in args.cells:
         for hidden in args.hidden:
             for n_dir in args.directions:
                 train, infer = bench_config(
-                    data, cell, hidden, n_dir == 2, args.repeats, torch_runner
+                    data,
+                    cell,
+                    hidden,
+                    n_dir == 2,
+                    args.repeats,
+                    torch_runner,
+                    args.torch_threads,
                 )
-                cols = []
-                for times in (train, infer):
-                    cols.append(
-                        f"{times['skrnn']:9.2f} "
-                        f"{times.get('torch padded', float('nan')):9.2f} "
-                        f"{times.get('torch packed', float('nan')):9.2f} "
-                        f"{ratio(times):5.2f}"
+                if header is None:
+                    names = " ".join(f"{name:>9}" for name in train)
+                    header = (
+                        f"{'':14} | {'train s/epoch':^{len(names)}} {'':5} | "
+                        f"{'inference s':^{len(names)}} {'':5} |\n"
+                        f"{'cell':5} {'H':>4} {'dir':>3} | {names} ratio | "
+                        f"{names} ratio | {'RSS MB':>6}"
                     )
+                    print(header)
+                cols = [
+                    " ".join(f"{v:9.2f}" for v in times.values())
+                    + f" {ratio(times):5.2f}"
+                    for times in (train, infer)
+                ]
                 print(
                     f"{cell:5} {hidden:>4} {n_dir:>3} | {cols[0]} | {cols[1]} | "
                     f"{peak_rss_mb():6.0f}",
