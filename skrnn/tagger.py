@@ -22,12 +22,14 @@ __all__ = ["RNNTagger"]
 class RNNTagger(BaseRNN):
     """Recurrent neural network tagger: one label per token of a sequence.
 
-    A (by default bidirectional LSTM) network trained with backpropagation through
-    time on minibatches of similar-length sequences. Token input is embedded as
-    several streams: the word, its lowercase form, its suffixes of 1 to
-    ``suffix_length`` characters and its shape (``"Xxxx"``, ``"dd"``), so that words
-    never seen in training are tagged from their form; word dropout teaches the
-    network what to do with unknown words.
+    A recurrent network (by default a two-layer bidirectional GRU) trained with
+    backpropagation through time on minibatches of similar-length sequences. Token
+    input is embedded as several streams: the word, its lowercase form, its
+    suffixes of 1 to ``suffix_length`` characters and its shape (``"Xxxx"``,
+    ``"dd"``), so that words never seen in training are tagged from their form;
+    word dropout teaches the network what to do with unknown words. The defaults
+    were chosen on UD English EWT (95.3% test UPOS, about 4 minutes on 2 cores;
+    see docs/benchmarks.md).
 
     Read more in the :ref:`User Guide <rnn_tagger>`.
 
@@ -39,13 +41,13 @@ class RNNTagger(BaseRNN):
         Size of the word and lowercase embeddings.
     feature_embedding_dim : int, default=16
         Size of each suffix and shape embedding.
-    cell : {"rnn", "gru", "lstm"}, default="lstm"
+    cell : {"rnn", "gru", "lstm"}, default="gru"
         The recurrent cell: Elman (tanh), GRU or LSTM.
     bidirectional : bool, default=True
         Read each sequence in both directions and concatenate the states.
-    num_layers : int, default=1
+    num_layers : int, default=2
         Number of stacked recurrent layers.
-    dropout : float, default=0.25
+    dropout : float, default=0.33
         Dropout on the recurrent stack's input, between layers and on its output.
     solver : {"adam", "sgd"}, default="adam"
         The optimizer.
@@ -59,7 +61,7 @@ class RNNTagger(BaseRNN):
         L2 penalty on the weight matrices.
     batch_size : int, default=32
         Sequences per minibatch.
-    max_iter : int, default=30
+    max_iter : int, default=15
         Maximum number of epochs.
     tol : float, default=1e-4
         Minimum improvement of the validation accuracy (``early_stopping=True``)
@@ -72,7 +74,7 @@ class RNNTagger(BaseRNN):
         training loss decides.
     validation_fraction : float, default=0.1
         Share of training sequences held out for early stopping.
-    n_iter_no_change : int, default=3
+    n_iter_no_change : int, default=2
         Epochs without progress before training stops.
     clip_norm : float or None, default=5.0
         Clip the global gradient norm to this value; None disables clipping.
@@ -149,7 +151,8 @@ class RNNTagger(BaseRNN):
     >>> from skrnn import RNNTagger
     >>> X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 20
     >>> y = [["DET", "NOUN", "VERB"]] * 40
-    >>> tagger = RNNTagger(hidden_size=16, max_iter=5, random_state=0).fit(X, y)
+    >>> tagger = RNNTagger(hidden_size=16, learning_rate=0.01, random_state=0)
+    >>> tagger = tagger.fit(X, y)
     >>> tagger.predict([["the", "cat", "runs"]])[0].tolist()
     ['DET', 'NOUN', 'VERB']
     """
@@ -171,21 +174,21 @@ class RNNTagger(BaseRNN):
         hidden_size=128,
         embedding_dim=64,
         feature_embedding_dim=16,
-        cell="lstm",
+        cell="gru",
         bidirectional=True,
-        num_layers=1,
-        dropout=0.25,
+        num_layers=2,
+        dropout=0.33,
         solver="adam",
         learning_rate=0.002,
         momentum=0.9,
         nesterovs_momentum=True,
         alpha=0.0,
         batch_size=32,
-        max_iter=30,
+        max_iter=15,
         tol=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=3,
+        n_iter_no_change=2,
         clip_norm=5.0,
         min_freq=1,
         max_vocabulary=None,
