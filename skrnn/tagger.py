@@ -31,8 +31,6 @@ class RNNTagger(BaseRNN):
     were chosen on UD English EWT (95.3% test UPOS, about 4 minutes on 2 cores;
     see docs/benchmarks.md).
 
-    Read more in the :ref:`User Guide <rnn_tagger>`.
-
     Parameters
     ----------
     hidden_size : int, default=128
