@@ -8,17 +8,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrnn import HMMTagger
 from skrnn._hmm_inference import _logsumexp, forward_backward, viterbi
 from skrnn._hmm_lexicon import SuffixModel
-
-
-@parametrize_with_checks([HMMTagger()])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
 
 # ----------------------------------------------------------- exact inference
 
