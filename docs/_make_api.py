@@ -1,0 +1,164 @@
+"""Generate docs/api.md, the API reference, from the package's docstrings.
+
+Run from anywhere with the environment skrnn is installed in::
+
+    python docs/_make_api.py
+
+Every public name (``__all__`` of ``skrnn``, ``skrnn.metrics``, ``skrnn.datasets`` and
+``skrnn.preprocessing``) gets its signature and the first paragraph of its docstring;
+classes also list their public methods and fitted attributes. Edit the docstrings, not
+the output.
+"""
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+MODULES = ["skrnn", "skrnn.metrics", "skrnn.datasets", "skrnn.preprocessing"]
+OUT = Path(__file__).resolve().parent / "api.md"
+
+
+def markdown(text):
+    """numpydoc/reST inline markup as Markdown: ``x`` -> `x`, :class:`~a.B` -> `B`,
+    :func:`a.f` -> `a.f`."""
+    text = re.sub(r":ref:`([^`<]*?)\s*<[^`]*>`", r"\1", text)
+
+    def role(match):
+        target = re.sub(r"\s+", "", match.group(2))
+        return f"`{target.rsplit('.', 1)[-1] if match.group(1) else target}`"
+
+    text = re.sub(r":\w+:`(~?)([^`]+)`", role, text)
+    return text.replace("``", "`")
+
+
+def cell(text):
+    """Text safe inside a Markdown table cell."""
+    return markdown(text).replace("|", "\\|")
+
+
+def first_paragraph(doc):
+    """The summary of a numpydoc docstring: the text before the first blank line
+    that follows more than the one-line summary, or before the first section."""
+    if not doc:
+        return ""
+    lines = inspect.cleandoc(doc).splitlines()
+    paragraphs, current = [], []
+    for i, line in enumerate(lines):
+        next_line = lines[i + 1] if i + 1 < len(lines) else ""
+        if re.fullmatch(r"-{3,}", next_line.strip()):
+            break  # a section header ("Parameters" followed by dashes)
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return markdown("\n\n".join(paragraphs[:2]))
+
+
+def section_names(doc, title):
+    """The entry names of a numpydoc section (e.g. the fitted ``Attributes``)."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.strip() == title and re.fullmatch(r"-{3,}", lines[i + 1].strip()):
+            names = []
+            for entry in lines[i + 2 :]:
+                if re.fullmatch(r"-{3,}", entry.strip()):
+                    names.pop()  # that was the next section's title
+                    break
+                if entry and not entry.startswith(" "):
+                    names.append(entry.split(" :")[0].strip())
+            return names
+    return []
+
+
+def signature(name, obj, method=False):
+    try:
+        sig = inspect.signature(obj)
+        if method:
+            sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+        return f"{name}{sig}"
+    except (TypeError, ValueError):
+        return name
+
+
+def method_rows(cls):
+    rows = []
+    for name, member in inspect.getmembers(cls, callable):
+        if name.startswith("_") or not inspect.isfunction(member):
+            continue
+        if (
+            name in {"get_metadata_routing"}
+            or name.startswith("set_")
+            and (name.endswith("_request"))
+        ):
+            continue  # scikit-learn's metadata-routing plumbing
+        doc = inspect.getdoc(member) or ""
+        summary = doc.split("\n\n")[0].replace("\n", " ")
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        inherited = "" if owner.__module__.startswith("skrnn") else " *(scikit-learn)*"
+        sig = signature(name, member, method=True)
+        rows.append(f"| `{cell(sig)}` | {cell(summary)}{inherited} |")
+    return rows
+
+
+def document(qualname, obj):
+    out = [f"### `{qualname}`", ""]
+    if inspect.isclass(obj):
+        out += ["```python", f"class {signature(qualname, obj)}", "```", ""]
+        out += [first_paragraph(obj.__doc__), ""]
+        attributes = section_names(obj.__doc__, "Attributes")
+        if attributes:
+            out += ["Fitted attributes: " + ", ".join(f"`{a}`" for a in attributes), ""]
+        out += ["| method | summary |", "|---|---|", *method_rows(obj), ""]
+    elif inspect.isfunction(obj):
+        out += ["```python", signature(qualname, obj), "```", ""]
+        out += [first_paragraph(obj.__doc__), ""]
+    else:  # a ready-made scorer object
+        func = re.match(r"make_scorer\((\w+)", repr(obj))
+        func = f"`{func.group(1)}`" if func else "its metric"
+        out += ["```python", f"{qualname} = {obj!r}", "```", ""]
+        out += [
+            "A scorer object for `scoring=`: calls the estimator's `predict` and "
+            f"compares with the true tags by {func}; greater is better.",
+            "",
+        ]
+    return out
+
+
+def main():
+    lines = [
+        "# API reference",
+        "",
+        "Generated by `docs/_make_api.py` from the docstrings; do not edit by hand.",
+        "Each entry gives the signature and the docstring's summary; the full",
+        "numpydoc docstrings (`help(skrnn.RNNTagger)`) describe every parameter. The",
+        "[user guide](user_guide.md) shows how the pieces are used together.",
+        "",
+    ]
+    documented = {}
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
+        lines += [f"## `{module_name}`", "", first_paragraph(module.__doc__), ""]
+        for name in sorted(module.__all__, key=str.lower):
+            obj = getattr(module, name)
+            qualname = f"{module_name}.{name}"
+            if id(obj) in documented:
+                anchor = re.sub(r"[^a-z0-9_-]", "", documented[id(obj)].lower())
+                lines += [
+                    f"### `{qualname}`",
+                    "",
+                    f"See [`{documented[id(obj)]}`](#{anchor}).",
+                    "",
+                ]
+                continue
+            documented[id(obj)] = qualname
+            lines += document(qualname, obj)
+    OUT.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    print(f"wrote {OUT} ({len(documented)} names)")
+
+
+if __name__ == "__main__":
+    main()
