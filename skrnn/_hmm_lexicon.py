@@ -137,8 +137,9 @@ class SuffixModel:
             )
         self.index_ = index
         self.leaves_ = node
-        self.log_proba_ = np.log(proba)
-        self.log_prior_ = np.log(self.prior_)
+        with np.errstate(divide="ignore"):  # a tag no rare word has: log 0 = -inf
+            self.log_proba_ = np.log(proba)
+            self.log_prior_ = np.log(self.prior_)
         return self
 
     def predict_log_proba(self, words, leaves=None):

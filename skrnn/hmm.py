@@ -11,6 +11,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ._data import split_sequences, validate_sequences, validate_tags
 from ._hmm_inference import forward_backward, viterbi
 from ._hmm_lexicon import SuffixModel
+from ._tagging import TaggerMixin
 
 # Pseudo-count of the suffix model's ``P(tag | word)`` added to a known word's
 # tag counts: it decides rare words (seen once or twice) and vanishes for
@@ -21,7 +22,7 @@ _LEXICAL_PRIOR = 1.0
 _UNSEEN_COUNT = 0.5
 
 
-class HMMTagger(BaseEstimator):
+class HMMTagger(TaggerMixin, BaseEstimator):
     """Hidden Markov model tagger trained by counting.
 
     Models ``P(x, y) = P(y_1 | <s>) prod_t P(y_t | y_{t-1}) P(x_t | y_t)
@@ -124,11 +125,6 @@ class HMMTagger(BaseEstimator):
         self.suffix_length = suffix_length
         self.rare_threshold = rare_threshold
         self.var_smoothing = var_smoothing
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
 
     # ------------------------------------------------------------------ fit
 
@@ -355,9 +351,12 @@ class HMMTagger(BaseEstimator):
             The tags: one array per sequence for list input, flat for a 2-D
             array.
         """
+        return split_sequences(*self._predict_flat(X, lengths))
+
+    def _predict_flat(self, X, lengths):
         seqs, log_emit = self._prepare(X, lengths)
         path, _ = viterbi(*self._model(), log_emit, seqs.lengths, self.order)
-        return split_sequences(self.classes_[path], seqs)
+        return self.classes_[path], seqs
 
     def predict_log_proba(self, X, lengths=None):
         """Log posterior marginals ``log P(y_t = k | x)`` (forward-backward).
@@ -422,32 +421,6 @@ class HMMTagger(BaseEstimator):
             *self._model(), log_emit, seqs.lengths, self.order
         )
         return log_lik
-
-    def score(self, X, y, lengths=None, sample_weight=None):
-        """Token accuracy of :meth:`predict`.
-
-        Parameters
-        ----------
-        X : list of token sequences, list of 2-D arrays, or 2-D array-like
-            Sequences in the form used in :meth:`fit`.
-        y : list of tag sequences, or array-like of shape (n_tokens,)
-            True tags.
-        lengths : array-like of int, default=None
-            Sequence lengths for a 2-D numeric ``X``.
-        sample_weight : array-like of shape (n_sequences,), default=None
-            Weight of each sequence, given to each of its tokens.
-
-        Returns
-        -------
-        score : float
-            Fraction of tokens tagged correctly.
-        """
-        seqs, log_emit = self._prepare(X, lengths)
-        tags = validate_tags(y, seqs)
-        path, _ = viterbi(*self._model(), log_emit, seqs.lengths, self.order)
-        weights = _check_sample_weight(sample_weight, seqs.lengths)
-        token_weights = np.repeat(weights, seqs.lengths)
-        return float(np.average(self.classes_[path] == tags, weights=token_weights))
 
     def sample(self, n_sequences=1, random_state=None):
         """Generate tagged sequences from the fitted model.

@@ -10,9 +10,9 @@ __all__ = ["Tokenizer"]
 class Tokenizer(TransformerMixin, BaseEstimator):
     """Split raw strings into lists of tokens with a regular expression.
 
-    A stateless transformer (like :class:`~sklearn.feature_extraction.text.
-    HashingVectorizer`): ``fit`` only validates, so it can sit first in a
-    :class:`~sklearn.pipeline.Pipeline` such as
+    A stateless transformer (like
+    :class:`~sklearn.feature_extraction.text.HashingVectorizer`): ``fit`` only
+    validates, so it can sit first in a :class:`~sklearn.pipeline.Pipeline` such as
     ``make_pipeline(Tokenizer(), RNNClassifier())`` that is fitted on raw text.
 
     Parameters

@@ -15,11 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN, EncodedSequences, step_positions
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
+from ._tagging import TaggerMixin
 
 __all__ = ["RNNTagger"]
 
 
-class RNNTagger(BaseRNN):
+class RNNTagger(TaggerMixin, BaseRNN):
     """Recurrent neural network tagger: one label per token of a sequence.
 
     A recurrent network (by default a two-layer bidirectional GRU) trained with
@@ -68,7 +69,7 @@ class RNNTagger(BaseRNN):
         Hold out ``validation_fraction`` of the training sequences, stop when
         their token accuracy has not improved by ``tol`` for ``n_iter_no_change``
         epochs and keep the best epoch's parameters. With fewer than
-        ``2 / validation_fraction`` training sequences no split is made and the
+        ``1 / validation_fraction`` training sequences no split is made and the
         training loss decides.
     validation_fraction : float, default=0.1
         Share of training sequences held out for early stopping.
@@ -227,11 +228,6 @@ class RNNTagger(BaseRNN):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
-
     # --- encoding -------------------------------------------------------------------
 
     def _encode_X(self, sequences):
@@ -376,8 +372,7 @@ class RNNTagger(BaseRNN):
         -------
         self : RNNTagger
         """
-        if not self._is_fitted_network():
-            self._validate_params()
+        self._validate_params()
         return self._fit(X, y, incremental=True, lengths=lengths, classes=classes)
 
     # --- prediction -----------------------------------------------------------------
@@ -444,27 +439,8 @@ class RNNTagger(BaseRNN):
             A list for list input (an empty array for an empty sequence), one flat
             array for a 2-D ``X``.
         """
+        return split_sequences(*self._predict_flat(X, lengths))
+
+    def _predict_flat(self, X, lengths):
         log_proba, sequences = self._log_proba(X, lengths)
-        return split_sequences(self.classes_[log_proba.argmax(axis=1)], sequences)
-
-    def score(self, X, y, lengths=None):
-        """Token accuracy: the share of tokens whose predicted tag is right.
-
-        Parameters
-        ----------
-        X : list of token sequences, list of 2-D arrays, or array-like of shape \
-(n_tokens, n_features)
-        y : list of tag sequences, or array-like of shape (n_tokens,)
-            The true tags, in the form of ``X``.
-        lengths : array-like of int, default=None
-            For a 2-D numeric ``X``, see :meth:`fit`.
-
-        Returns
-        -------
-        score : float
-        """
-        log_proba, sequences = self._log_proba(X, lengths)
-        tags = validate_tags(y, sequences)
-        if tags.size == 0:
-            raise ValueError("Cannot score sequences that are all empty.")
-        return float(np.mean(self.classes_[log_proba.argmax(axis=1)] == tags))
+        return self.classes_[log_proba.argmax(axis=1)], sequences
