@@ -117,8 +117,12 @@ def _take_rows(array, rows):
 
 class WeightAverage:
     """Exponential moving average of the parameters over optimizer steps
-    (Polyak & Juditsky, 1992; Adam's bias correction, so that the average is a
-    weighted mean of the steps taken, not of the steps and zero).
+    (Polyak & Juditsky, 1992), with a warm-up of the decay as in TensorFlow's
+    ``ExponentialMovingAverage(num_updates=...)``: after ``n`` steps the decay is
+    ``min(decay, (n - 1) / (n + 9))``, so the average covers about the last tenth
+    of the steps taken until that reaches its full window of ``1 / (1 - decay)``
+    steps. Without the warm-up, a fit of a few dozen steps would average in its
+    untrained start.
 
     Late steps of a noisy minibatch optimizer scatter around a good point; their
     average predicts better and depends less on the seed than the last step.
@@ -127,18 +131,19 @@ class WeightAverage:
     def __init__(self, params, decay):
         self.decay = decay
         self.n_updates = 0
-        self._sums = {k: np.zeros_like(v) for k, v in params.items()}
+        self._average = {k: v.copy() for k, v in params.items()}
 
     def update(self, params):
         self.n_updates += 1
+        n = self.n_updates
+        decay = min(self.decay, (n - 1) / (n + 9))
         for name, value in params.items():
-            total = self._sums[name]
-            total *= self.decay
-            total += (1 - self.decay) * value
+            average = self._average[name]
+            average *= decay
+            average += (1 - decay) * value
 
     def params(self):
-        scale = 1.0 / (1.0 - self.decay**self.n_updates)
-        return {k: v * np.asarray(scale, dtype=v.dtype) for k, v in self._sums.items()}
+        return {k: v.copy() for k, v in self._average.items()}
 
 
 class History(list):
