@@ -31,6 +31,7 @@ import statistics
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from skrnn._engine import (
     OPTIMIZERS,
@@ -97,6 +98,9 @@ class SkrnnRunner:
             index, self.offsets, self.lengths, ids=self.ids, targets=self.tags
         )
 
+    # One BLAS thread, as skrnn's estimators run the engine (skrnn/_base.py): the
+    # per-step GEMMs are small, and a second thread stalls when a core is busy.
+    @threadpool_limits.wrap(limits=1, user_api="blas")
     def train_epoch(self, rng, n_batches=None):
         opt = OPTIMIZERS["sgd"](learning_rate=LEARNING_RATE)
         losses = []
@@ -108,6 +112,7 @@ class SkrnnRunner:
             losses.append(loss)
         return float(np.mean(losses))
 
+    @threadpool_limits.wrap(limits=1, user_api="blas")
     def infer(self):
         n_correct = 0
         for index in length_batches(self.lengths, BATCH_SIZE):

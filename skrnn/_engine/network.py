@@ -7,7 +7,6 @@ every valid step (``head="step"``, tagging) or over the pooled state (``"last"``
 Backward runs the same way in reverse. Parameters are a plain dict of arrays.
 """
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,34 +24,6 @@ from .heads import (
 from .recurrent import RecurrentStack
 
 HEADS = ("step",) + POOLINGS
-
-
-@functools.cache
-def _blas_controller():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # a scikit-learn dependency, but the engine runs without it
-        return None
-    return ThreadpoolController()
-
-
-def _one_blas_thread(method):
-    """Run ``method`` with BLAS limited to one thread.
-
-    The engine's GEMMs are small (a batch of 32 rows times H columns per step): a
-    second thread gains little on them, and stalls every step when another process
-    holds a core, which measured 6x slower epochs on a busy two-core machine.
-    """
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        controller = _blas_controller()
-        if controller is None:
-            return method(*args, **kwargs)
-        with controller.limit(limits=1, user_api="blas"):
-            return method(*args, **kwargs)
-
-    return wrapper
 
 
 @dataclass
@@ -174,7 +145,6 @@ class SequenceNetwork:
     def _tables(self, params):
         return [params[f"embed.{k}"] for k in range(len(self.vocab_sizes))]
 
-    @_one_blas_thread
     def forward(self, params, batch, *, rng=None, initial_state=None):
         """Logits of the batch, and what backward needs.
 
@@ -214,7 +184,6 @@ class SequenceNetwork:
         }
         return logits, cache
 
-    @_one_blas_thread
     def loss_and_grad(self, params, batch, *, rng=None, initial_state=None):
         """Mean (weighted) cross-entropy plus L2 penalty, and the gradient of each
         parameter (``SparseRows`` for embedding tables)."""
