@@ -35,7 +35,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         ``"mean"`` / ``"max"``: mean or element-wise maximum over all steps.
     hidden_size : int, default=64
         Units of each recurrent layer and direction.
-    embedding_dim : int, default=64
+    embedding_dim : int, default=128
         Width of the word embeddings (token input only).
     cell : {"rnn", "gru", "lstm"}, default="gru"
         Elman (tanh), gated recurrent unit or long short-term memory.
@@ -89,6 +89,18 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Epochs without improvement before stopping.
     clip_norm : float or None, default=5.0
         Clip the global norm of the gradient to this value.
+    average_decay : float in [0, 1), default=0.995
+        Keep an exponential moving average of the weights over the optimizer
+        steps, ``avg = d * avg + (1 - d) * w``, and use it for early stopping and
+        as the fitted ``params_``; the optimizer itself steps from the raw
+        weights. The decay warms up as ``min(average_decay, (n - 1) / (n + 9))``
+        after ``n`` steps, so the average covers about the last tenth of the
+        steps, at most ``1 / (1 - average_decay)`` (200) of them. Like
+        ``SGDClassifier(average=True)``, it makes the result depend less on
+        where the last noisy steps landed (on SST-2 with 64-dimensional
+        embeddings: +1 point and a smaller spread between seeds; at the default
+        128, no measurable change). ``warm_start`` and ``partial_fit`` continue
+        from the averaged weights. 0 disables it.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order and the validation split.
     verbose : int, default=0
@@ -110,7 +122,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, when ``X`` was a DataFrame with string column names.
     params_ : dict of ndarray
-        The network's parameters.
+        The network's parameters (their moving average, see ``average_decay``).
     loss_curve_ : list of float
         Training loss of each epoch.
     validation_scores_ : list of float
@@ -161,6 +173,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "average_decay": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -168,7 +181,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         *,
         pooling="max",
         hidden_size=64,
-        embedding_dim=64,
+        embedding_dim=128,
         cell="gru",
         bidirectional=True,
         num_layers=1,
@@ -190,6 +203,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         validation_fraction=0.1,
         n_iter_no_change=5,
         clip_norm=5.0,
+        average_decay=0.995,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -218,6 +232,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
+        self.average_decay = average_decay
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

@@ -10,6 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNClassifier, Tokenizer
+from skrnn._base import WeightAverage
 from skrnn.datasets import (
     load_sst2,
     make_multichannel_series,
@@ -82,7 +83,8 @@ def test_univariate_series_2d():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 150)
     X = rng.normal(size=(150, 6)) + y[:, None]
-    clf = RNNClassifier(**FAST, max_iter=10).fit(X, y)
+    # 15 validation series would stop this fit early on a flat score
+    clf = RNNClassifier(**FAST, max_iter=10, early_stopping=False).fit(X, y)
     assert clf.n_features_in_ == 6
     assert clf.score(X, y) > 0.8
     assert clf.predict(X).shape == (150,)
@@ -227,6 +229,34 @@ def test_partial_fit_and_warm_start_continue(tokens):
         warm.fit(X[:100], y[:100])
     assert warm.n_iter_ == 4 and warm.t_ > steps
     assert warm.vocabulary_ is vocabulary  # continued, not refitted
+
+
+def test_weight_average_follows_the_recent_steps():
+    steps = [np.full(3, float(i), dtype=np.float32) for i in range(1, 401)]
+    average = WeightAverage({"w": np.zeros(3, np.float32)}, decay=0.9)
+    for i, step in enumerate(steps, start=1):
+        average.update({"w": step})
+        if i == 1:  # the warm-up: the first step replaces the initial weights
+            np.testing.assert_allclose(average.params()["w"], 1.0)
+    # at full decay 0.9 the average of a ramp lags it by d / (1 - d) = 9 steps
+    np.testing.assert_allclose(average.params()["w"], 400 - 9, rtol=1e-4)
+    average.params()["w"][:] = -1  # a copy: the running average is untouched
+    assert average.params()["w"][0] > 0
+
+
+def test_average_decay_changes_kept_weights_not_training(tokens):
+    X, y = tokens
+    fits = {
+        d: RNNClassifier(
+            **{**FAST, "average_decay": d}, early_stopping=False, max_iter=3
+        ).fit(X, y)
+        for d in (0.0, 0.9)
+    }
+    # the optimizer steps from the raw weights either way ...
+    np.testing.assert_allclose(fits[0.0].loss_curve_, fits[0.9].loss_curve_)
+    # ... but the fitted parameters are their moving average
+    raw, averaged = fits[0.0].params_, fits[0.9].params_
+    assert any(not np.allclose(raw[k], averaged[k]) for k in raw)
 
 
 def test_same_random_state_same_model(tokens):
