@@ -356,7 +356,7 @@ class BaseRNN(BaseEstimator):
                     f"{type(self).__name__}: maximum iterations ({max_iter}) reached "
                     "and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=5,  # the user's fit: _train, _fit, its thread limit, fit
                 )
         if best_params is not None:
             self.params_ = best_params
@@ -379,7 +379,8 @@ class BaseRNN(BaseEstimator):
                 raise ValueError(
                     f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
                     "the fit diverged. Use a smaller learning_rate (it is "
-                    f"{self.learning_rate}) or set clip_norm."
+                    f"{self.learning_rate}) or a smaller clip_norm (it is "
+                    f"{self.clip_norm})."
                 )
             clip_grad_norm(grads, self.clip_norm)
             self._optimizer.update(self.params_, grads)

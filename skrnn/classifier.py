@@ -54,7 +54,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         Lowercase str tokens before building and looking up the vocabulary.
     min_freq : int, default=1
         Tokens seen fewer times in ``fit`` are unknown.
-    max_vocabulary_size : int or None, default=None
+    max_vocabulary : int or None, default=None
         Keep at most this many of the most frequent tokens.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss: ``{label: weight}``, or
@@ -112,8 +112,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    vocabulary_ : Vocabulary
-        Token to id map (token input only); ``vocabulary_.index_`` is a dict.
+    vocabulary_ : dict
+        Token to embedding row (token input only); row 0, the unknown token, is
+        not in it.
     n_features_in_ : int
         Number of features of a plain numeric ``X`` seen in ``fit`` (numeric
         input only): ``X.shape[1]`` of a plain array, i.e. the number of time
@@ -130,7 +131,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     best_validation_score_ : float or None
         Best validation accuracy, whose parameters were kept.
     history_ : list of dict
-        Per-epoch ``loss``, ``validation_score``, ``steps_per_s``, ``elapsed``.
+        Per-epoch ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
+        ``elapsed``.
     n_iter_ : int
         Epochs run.
     t_ : int
@@ -171,7 +173,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         "word_dropout": [Interval(Real, 0, None, closed="left")],
         "lowercase": ["boolean"],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
-        "max_vocabulary_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
     }
@@ -189,7 +191,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         word_dropout=1.0,
         lowercase=True,
         min_freq=1,
-        max_vocabulary_size=None,
+        max_vocabulary=None,
         class_weight=None,
         solver="adam",
         learning_rate=0.005,
@@ -218,7 +220,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.word_dropout = word_dropout
         self.lowercase = lowercase
         self.min_freq = min_freq
-        self.max_vocabulary_size = max_vocabulary_size
+        self.max_vocabulary = max_vocabulary
         self.class_weight = class_weight
         self.solver = solver
         self.learning_rate = learning_rate
@@ -348,7 +350,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     def _input_spec(self):
         if self._input_kind == "tokens":
-            return [len(self.vocabulary_)], [self.embedding_dim], 0
+            return [len(self._token_ids)], [self.embedding_dim], 0
         return [], [], self._n_step_features
 
     def _dropped_word_streams(self):
@@ -357,7 +359,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         return []
 
     def _word_counts(self):
-        return self.vocabulary_.counts_
+        return self._token_ids.counts_
 
     def _sequence_weights(self, encoded):
         if self.class_weight is None:
@@ -398,11 +400,12 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                     f"y; got one class, {self.classes_[0]!r}."
                 )
             if sequences.kind == "tokens":
-                self.vocabulary_ = Vocabulary(
+                self._token_ids = Vocabulary(
                     min_freq=self.min_freq,
-                    max_size=self.max_vocabulary_size,
+                    max_size=self.max_vocabulary,
                     lowercase=self.lowercase,
                 ).fit(sequences.values)
+                self.vocabulary_ = dict(self._token_ids.index_)
             elif hasattr(self, "vocabulary_"):
                 del self.vocabulary_
         targets = np.searchsorted(self.classes_, y)
@@ -425,7 +428,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     def _encoded(self, sequences, targets=None):
         if sequences.kind == "tokens":
-            ids = self.vocabulary_.transform(sequences.values)[:, None]
+            ids = self._token_ids.transform(sequences.values)[:, None]
             features = None
         else:
             ids, features = None, sequences.values

@@ -410,8 +410,7 @@ def make_multichannel_series(
     shortest = n_timesteps if min_timesteps is None else min_timesteps
     if shortest > n_timesteps:
         raise ValueError(
-            f"min_timesteps={min_timesteps} must not exceed "
-            f"n_timesteps={n_timesteps}."
+            f"min_timesteps={min_timesteps} must not exceed n_timesteps={n_timesteps}."
         )
     if burst_length > shortest:
         raise ValueError(
@@ -422,9 +421,7 @@ def make_multichannel_series(
     lengths = _lengths(rng, n_series, shortest, n_timesteps)
     y = rng.randint(n_classes, size=n_series)
     X = noise * rng.standard_normal((n_series, n_timesteps, n_channels))
-    start = (rng.random_sample(n_series) * (lengths - burst_length + 1)).astype(
-        np.intp
-    )
+    start = (rng.random_sample(n_series) * (lengths - burst_length + 1)).astype(np.intp)
     steps = start[:, None] + np.arange(burst_length)
     X[np.arange(n_series)[:, None], steps, y[:, None]] += burst_amplitude
     if min_timesteps is None:

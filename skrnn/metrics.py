@@ -89,8 +89,7 @@ def _flatten_pair(y_true, y_pred, sample_weight=None):
     if true_seq and pred_seq:
         if len(true_len) != len(pred_len):
             raise ValueError(
-                f"y_true has {len(true_len)} sequences but y_pred has "
-                f"{len(pred_len)}."
+                f"y_true has {len(true_len)} sequences but y_pred has {len(pred_len)}."
             )
         bad = np.flatnonzero(true_len != pred_len)
         if bad.size:
@@ -159,9 +158,7 @@ def flat_accuracy_score(y_true, y_pred, *, normalize=True, sample_weight=None):
     0.666...
     """
     yt, yp, sw, _ = _flatten_pair(y_true, y_pred, sample_weight)
-    return float(
-        _skm.accuracy_score(yt, yp, normalize=normalize, sample_weight=sw)
-    )
+    return float(_skm.accuracy_score(yt, yp, normalize=normalize, sample_weight=sw))
 
 
 def _prf_doc(name):

@@ -84,9 +84,9 @@ class RNNTagger(TaggerMixin, BaseRNN):
         Keep only the most frequent words in the word and lowercase streams.
     suffix_length : int, default=4
         Embed the suffixes of 1 to ``suffix_length`` characters (0: none).
-    lowercase : bool, default=True
+    lowercase_stream : bool, default=True
         Embed the lowercase form of each token as its own stream.
-    shape : bool, default=True
+    shape_stream : bool, default=True
         Embed the word shape of each token (capitalisation, digits, punctuation).
     word_dropout : float, default=0.25
         During training a word seen ``c`` times is replaced by the unknown word
@@ -162,8 +162,8 @@ class RNNTagger(TaggerMixin, BaseRNN):
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
         "suffix_length": [Interval(Integral, 0, None, closed="left")],
-        "lowercase": ["boolean"],
-        "shape": ["boolean"],
+        "lowercase_stream": ["boolean"],
+        "shape_stream": ["boolean"],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -192,8 +192,8 @@ class RNNTagger(TaggerMixin, BaseRNN):
         min_freq=1,
         max_vocabulary=None,
         suffix_length=4,
-        lowercase=True,
-        shape=True,
+        lowercase_stream=True,
+        shape_stream=True,
         word_dropout=0.25,
         random_state=None,
         verbose=0,
@@ -221,8 +221,8 @@ class RNNTagger(TaggerMixin, BaseRNN):
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary
         self.suffix_length = suffix_length
-        self.lowercase = lowercase
-        self.shape = shape
+        self.lowercase_stream = lowercase_stream
+        self.shape_stream = shape_stream
         self.word_dropout = word_dropout
         self.random_state = random_state
         self.verbose = verbose
@@ -262,8 +262,8 @@ class RNNTagger(TaggerMixin, BaseRNN):
                 min_freq=self.min_freq,
                 max_size=self.max_vocabulary,
                 suffix_length=self.suffix_length,
-                lowercase_stream=self.lowercase,
-                shape_stream=self.shape,
+                lowercase_stream=self.lowercase_stream,
+                shape_stream=self.shape_stream,
             ).fit(sequences.values)
             self.vocabulary_ = dict(self.featurizer_.vocabularies_[0].index_)
         else:
