@@ -55,6 +55,9 @@ class EncodedSequences:
         Class ids: ``(n_steps,)`` for per-step targets, ``(n_sequences,)`` for
         per-sequence targets (see ``per_step``).
     per_step : bool
+    bag_ids, bag_offsets : ndarray or None
+        Optional bag of n-gram ids per sequence, concatenated: sequence ``i``'s
+        are ``bag_ids[bag_offsets[i]:bag_offsets[i + 1]]`` (see ``_bag_size``).
     """
 
     lengths: np.ndarray
@@ -62,6 +65,8 @@ class EncodedSequences:
     features: np.ndarray = None
     targets: np.ndarray = None
     per_step: bool = True
+    bag_ids: np.ndarray = None
+    bag_offsets: np.ndarray = None
 
     @property
     def offsets(self):
@@ -75,31 +80,39 @@ class EncodedSequences:
     def n_steps(self):
         return int(self.lengths.sum())
 
-    def batch(self, index, ids=None, weights=None):
-        """The padded ``Batch`` of sequences ``index`` (``ids`` overrides
-        ``self.ids``, e.g. after word dropout)."""
+    def batch(self, index, weights=None):
+        """The padded ``Batch`` of sequences ``index``."""
         targets = self.targets
         return make_batch(
             index,
             self.offsets,
             self.lengths,
-            ids=self.ids if ids is None else ids,
+            ids=self.ids,
             features=self.features,
             targets=targets if self.per_step else None,
             sequence_targets=None if self.per_step else targets,
             weights=weights,
+            bag_ids=self.bag_ids,
+            bag_offsets=self.bag_offsets,
         )
 
     def subset(self, index):
         """The sequences ``index``, in that order."""
         steps = step_positions(self.offsets, self.lengths, index)
         take = _take_rows
+        bag_ids = bag_offsets = None
+        if self.bag_ids is not None:
+            counts = np.diff(self.bag_offsets)[index]
+            bag_ids = self.bag_ids[step_positions(self.bag_offsets, counts, None)]
+            bag_offsets = np.concatenate([[0], np.cumsum(counts)])
         return EncodedSequences(
             lengths=self.lengths[index],
             ids=take(self.ids, steps),
             features=take(self.features, steps),
             targets=take(self.targets, steps if self.per_step else index),
             per_step=self.per_step,
+            bag_ids=bag_ids,
+            bag_offsets=bag_offsets,
         )
 
 
@@ -200,17 +213,20 @@ class BaseRNN(BaseEstimator):
         """``(vocab_sizes, embedding_dims, n_features)`` of the network's input."""
         raise NotImplementedError
 
-    def _dropped_word_streams(self):
-        """Columns of ``ids`` that word dropout replaces by ``<unk>`` (id 0)."""
+    def _word_dropout_groups(self):
+        """What word dropout replaces by the unknown id 0: a list of ``(columns,
+        counts)``, the id columns dropped together and the training frequency of
+        each id of the first of them (which decides)."""
         return []
-
-    def _word_counts(self):
-        """Training frequency of each id of the first dropped stream."""
-        return None
 
     def _sequence_weights(self, encoded):
         """Per-sequence loss weights, or None."""
         return None
+
+    def _bag_size(self):
+        """Size of the bag-of-n-grams vocabulary (``EncodedSequences.bag_ids``)
+        whose linear weights a pooled head adds to its logits; 0 for none."""
+        return 0
 
     # --- the network ----------------------------------------------------------------
 
@@ -228,6 +244,7 @@ class BaseRNN(BaseEstimator):
             head=self._network_head(),
             dropout=self.dropout,
             alpha=self.alpha,
+            n_bag=self._bag_size(),
             dtype=dtype,
         )
 
@@ -366,14 +383,11 @@ class BaseRNN(BaseEstimator):
 
     def _run_epoch(self, network, encoded, weights):
         total, n_steps = 0.0, 0
-        dropped = self._dropped_word_streams()
+        groups = self._word_dropout_groups() if self.word_dropout > 0 else []
         for index in length_batches(encoded.lengths, self.batch_size, self._rng):
-            ids = None
-            if dropped and encoded.ids is not None:
-                ids = self._drop_words(encoded, index, dropped)
-                batch = encoded.batch(index, ids=ids, weights=weights)
-            else:
-                batch = encoded.batch(index, weights=weights)
+            batch = encoded.batch(index, weights=weights)
+            for columns, counts in groups:
+                self._drop_words(batch.ids, columns, counts)
             loss, grads = network.loss_and_grad(self.params_, batch, rng=self._rng)
             if not np.isfinite(loss):
                 raise ValueError(
@@ -392,18 +406,16 @@ class BaseRNN(BaseEstimator):
             n_steps += steps
         return total / n_steps
 
-    def _drop_words(self, encoded, index, columns):
-        """Word dropout (Kiperwasser & Goldberg, 2016): a word seen ``c`` times in
-        training becomes ``<unk>`` with probability ``w / (w + c)``, ``w =
-        word_dropout``, so that the model learns what to do with unseen words."""
-        steps = step_positions(encoded.offsets, encoded.lengths, index)
-        ids = encoded.ids.copy()
-        counts = self._word_counts()[ids[steps, columns[0]]]
-        p = self.word_dropout / (self.word_dropout + counts)
-        drop = self._rng.random(steps.size) < p
+    def _drop_words(self, ids, columns, counts):
+        """Word dropout (Kiperwasser & Goldberg, 2016), in place on a batch's
+        ``(T, B, n_streams)`` ids: an id seen ``c`` times in training becomes 0
+        (unknown) with probability ``w / (w + c)``, ``w = word_dropout``, so that
+        the model learns what to do with unseen words. Padding may be dropped too;
+        it is never read."""
+        c = counts[ids[..., columns[0]]]
+        drop = self._rng.random(c.shape) < self.word_dropout / (self.word_dropout + c)
         for column in columns:
-            ids[steps[drop], column] = 0
-        return ids
+            ids[..., column][drop] = 0
 
     def _print_progress(self, row, max_iter):
         score = row["validation_score"]

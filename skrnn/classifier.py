@@ -353,13 +353,10 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             return [len(self._token_ids)], [self.embedding_dim], 0
         return [], [], self._n_step_features
 
-    def _dropped_word_streams(self):
-        if self._input_kind == "tokens" and self.word_dropout > 0:
-            return [0]
+    def _word_dropout_groups(self):
+        if self._input_kind == "tokens":
+            return [([0], self._token_ids.counts_)]
         return []
-
-    def _word_counts(self):
-        return self._token_ids.counts_
 
     def _sequence_weights(self, encoded):
         if self.class_weight is None:

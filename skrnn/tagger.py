@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseRNN, EncodedSequences, step_positions
+from ._base import BaseRNN, EncodedSequences
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
 from ._tagging import TaggerMixin
 
@@ -298,29 +298,18 @@ class RNNTagger(TaggerMixin, BaseRNN):
     def _network_head(self):
         return "step"
 
-    def _dropped_word_streams(self):
-        if self.word_dropout == 0 or not hasattr(self, "featurizer_"):
+    def _word_dropout_groups(self):
+        # Word and lowercase ids are dropped together; each suffix and shape stream
+        # drops its own rare ids, so that its unknown id (all an unseen suffix gets
+        # at predict time) is trained too.
+        if not hasattr(self, "featurizer_"):
             return []
         names = self.featurizer_.stream_names_
-        return [names.index(n) for n in ("word", "lower") if n in names]
-
-    def _word_counts(self):
-        return self.featurizer_.word_counts_
-
-    def _drop_words(self, encoded, index, columns):
-        # Word and lowercase ids are dropped together (BaseRNN); each suffix and
-        # shape stream drops its own rare ids independently, so that its unknown
-        # id (all an unseen suffix gets at predict time) is trained too.
-        ids = super()._drop_words(encoded, index, columns)
-        steps = step_positions(encoded.offsets, encoded.lengths, index)
-        for column, vocabulary in enumerate(self.featurizer_.vocabularies_):
-            if column in columns:
-                continue
-            counts = vocabulary.counts_[ids[steps, column]]
-            p = self.word_dropout / (self.word_dropout + counts)
-            drop = self._rng.random(steps.size) < p
-            ids[steps[drop], column] = 0
-        return ids
+        counts = [v.counts_ for v in self.featurizer_.vocabularies_]
+        words = [names.index(n) for n in ("word", "lower") if n in names]
+        groups = [(words, self.featurizer_.word_counts_)] if words else []
+        others = [c for c in range(len(names)) if c not in words]
+        return groups + [([c], counts[c]) for c in others]
 
     def _validation_split(self, encoded):
         # Too few sequences for a held-out set (tiny data, one-row fits): the
