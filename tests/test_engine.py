@@ -95,6 +95,68 @@ def test_gradients_match_finite_differences(cell, bidirectional, num_layers, hea
         assert not np.any(_dense(grads[f"embed.{k}"])[PAD_ID])
 
 
+N_BAG = 9
+
+
+def _with_bag(batch):
+    """Bags of 3, 0 and 4 ids (one repeated) for the three sequences of ``_batch``;
+    id ``N_BAG - 1`` is in no bag."""
+    batch.bag_ids = np.array([0, 4, 4, 2, 5, 1, 7])
+    batch.bag_offsets = np.array([0, 3, 3, 7])
+    return batch
+
+
+@pytest.mark.parametrize("head", ["last", "max"])
+def test_bag_of_ngrams_gradients_match_finite_differences(head):
+    rng = np.random.default_rng(0)
+    net = SequenceNetwork(
+        N_OUT,
+        vocab_sizes=(VOCAB,),
+        embedding_dims=(3,),
+        cell="gru",
+        hidden_size=4,
+        bidirectional=True,
+        head=head,
+        alpha=0.01,
+        n_bag=N_BAG,
+        dtype=np.float64,
+    )
+    params = net.init_params(rng)
+    params["bag"] = rng.standard_normal(params["bag"].shape)
+    batch = _with_bag(_batch(rng, head, n_streams=1))
+    batch.features = None
+    grads = _check_gradients(net, params, batch, rng, n_entries=N_BAG * N_OUT)
+    assert isinstance(grads["bag"], SparseRows)
+    assert not np.any(grads["bag"].toarray()[[3, 6, 8]])
+
+
+def test_bag_adds_the_sum_of_its_rows_to_the_logits():
+    rng = np.random.default_rng(1)
+    net = SequenceNetwork(
+        N_OUT,
+        vocab_sizes=(VOCAB,),
+        embedding_dims=(3,),
+        head="mean",
+        n_bag=N_BAG,
+        dtype=np.float64,
+    )
+    params = net.init_params(rng)
+    batch = _batch(rng, "mean", n_streams=1)
+    batch = _with_bag(batch)
+    batch.features = None
+    assert not params["bag"].any()  # a fresh table adds nothing
+    without, _ = net.forward(params, batch)
+    params["bag"] = rng.standard_normal(params["bag"].shape)
+    with_bag, _ = net.forward(params, batch)
+    table = params["bag"]
+    expected = np.stack(
+        [table[[0, 4, 4]].sum(0), np.zeros(N_OUT), table[[2, 5, 1, 7]].sum(0)]
+    )
+    np.testing.assert_allclose(with_bag - without, expected)
+    with pytest.raises(ValueError, match="pooled head"):
+        SequenceNetwork(N_OUT, vocab_sizes=(VOCAB,), embedding_dims=(3,), n_bag=3)
+
+
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("head", ["step", "last", "mean", "max"])
 def test_padding_does_not_change_valid_outputs(cell, head):
@@ -381,6 +443,18 @@ def test_make_batch_gathers_flat_sequences():
     assert batch.ids[0, 1, 0] == 50
     np.testing.assert_array_equal(batch.targets, [102, 103, 104, 105])
     np.testing.assert_array_equal(batch.weights, [2.0, 3.0])
+
+
+def test_make_batch_gathers_bags_of_the_sequences():
+    lengths = np.array([2, 3, 1])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    bag_ids = np.array([10, 11, 20, 21, 22])  # bags of 2, 3 and 0 ids
+    bag_offsets = np.array([0, 2, 5, 5])
+    batch = make_batch(
+        np.array([2, 1, 0]), offsets, lengths, bag_ids=bag_ids, bag_offsets=bag_offsets
+    )
+    np.testing.assert_array_equal(batch.bag_ids, [20, 21, 22, 10, 11])
+    np.testing.assert_array_equal(batch.bag_offsets, [0, 0, 3, 5])
 
 
 def _delayed_copy(rng, n, length, lag, n_symbols):

@@ -47,13 +47,17 @@ def make_batch(
     targets=None,
     sequence_targets=None,
     weights=None,
+    bag_ids=None,
+    bag_offsets=None,
 ):
     """Gather a ``Batch`` for sequences ``index`` from flat arrays.
 
     ``ids`` ``(n_steps, n_streams)``, ``features`` ``(n_steps, n_features)`` and
     per-step ``targets`` ``(n_steps,)`` are flat over all sequences;
     ``sequence_targets``
-    and ``weights`` have one entry per sequence.
+    and ``weights`` have one entry per sequence. ``bag_ids`` are the bags of
+    n-gram ids of all sequences, concatenated; sequence ``i``'s bag starts at
+    ``bag_offsets[i]`` and ends at ``bag_offsets[i + 1]``.
     """
     positions, batch_lengths = padded_positions(offsets, lengths, index)
     batch = Batch(lengths=batch_lengths)
@@ -69,4 +73,15 @@ def make_batch(
         batch.targets = sequence_targets[index]
     if weights is not None:
         batch.weights = weights[index]
+    if bag_ids is not None:
+        counts = bag_offsets[index + 1] - bag_offsets[index]
+        batch.bag_ids = bag_ids[segment_positions(bag_offsets[index], counts)]
+        batch.bag_offsets = np.concatenate([[0], np.cumsum(counts)])
     return batch
+
+
+def segment_positions(starts, counts):
+    """Flat positions of the segments ``[starts[i], starts[i] + counts[i])``, one
+    after the other."""
+    shift = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return shift + np.arange(counts.sum())
