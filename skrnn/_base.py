@@ -55,6 +55,9 @@ class EncodedSequences:
         Class ids: ``(n_steps,)`` for per-step targets, ``(n_sequences,)`` for
         per-sequence targets (see ``per_step``).
     per_step : bool
+    bag_ids, bag_offsets : ndarray or None
+        Optional bag of n-gram ids per sequence, concatenated: sequence ``i``'s
+        are ``bag_ids[bag_offsets[i]:bag_offsets[i + 1]]`` (see ``_bag_size``).
     """
 
     lengths: np.ndarray
@@ -62,6 +65,8 @@ class EncodedSequences:
     features: np.ndarray = None
     targets: np.ndarray = None
     per_step: bool = True
+    bag_ids: np.ndarray = None
+    bag_offsets: np.ndarray = None
 
     @property
     def offsets(self):
@@ -87,18 +92,27 @@ class EncodedSequences:
             targets=targets if self.per_step else None,
             sequence_targets=None if self.per_step else targets,
             weights=weights,
+            bag_ids=self.bag_ids,
+            bag_offsets=self.bag_offsets,
         )
 
     def subset(self, index):
         """The sequences ``index``, in that order."""
         steps = step_positions(self.offsets, self.lengths, index)
         take = _take_rows
+        bag_ids = bag_offsets = None
+        if self.bag_ids is not None:
+            counts = np.diff(self.bag_offsets)
+            bag_ids = self.bag_ids[step_positions(self.bag_offsets, counts, index)]
+            bag_offsets = np.concatenate([[0], np.cumsum(counts[index])])
         return EncodedSequences(
             lengths=self.lengths[index],
             ids=take(self.ids, steps),
             features=take(self.features, steps),
             targets=take(self.targets, steps if self.per_step else index),
             per_step=self.per_step,
+            bag_ids=bag_ids,
+            bag_offsets=bag_offsets,
         )
 
 
@@ -209,6 +223,11 @@ class BaseRNN(BaseEstimator):
         """Per-sequence loss weights, or None."""
         return None
 
+    def _bag_size(self):
+        """Size of the bag-of-n-grams vocabulary (``EncodedSequences.bag_ids``)
+        whose linear weights a pooled head adds to its logits; 0 for none."""
+        return 0
+
     # --- the network ----------------------------------------------------------------
 
     def _network(self, dtype=np.float32):
@@ -225,6 +244,7 @@ class BaseRNN(BaseEstimator):
             head=self._network_head(),
             dropout=self.dropout,
             alpha=self.alpha,
+            n_bag=self._bag_size(),
             dtype=dtype,
         )
 
