@@ -53,9 +53,18 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
     lowercase : bool, default=True
         Lowercase str tokens before building and looking up the vocabulary.
     min_freq : int, default=1
-        Tokens seen fewer times in ``fit`` are unknown.
+        Tokens (and n-grams, see ``ngram_range``) seen fewer times in ``fit``
+        are unknown.
     max_vocabulary : int or None, default=None
         Keep at most this many of the most frequent tokens.
+    ngram_range : tuple (min_n, max_n) or None, default=(1, 2)
+        Add a linear bag-of-n-grams term to the network's logits (fastText's
+        linear model beside the RNN, "wide and deep"): every word n-gram with
+        ``min_n <= n <= max_n`` seen at least ``min_freq`` times in ``fit`` has
+        one weight per class, and the weights of a sequence's n-grams are
+        added to its logits. N-grams with an unknown word are
+        skipped. Trained jointly, with the same ``alpha``. None disables it.
+        Token input only.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss: ``{label: weight}``, or
         ``"balanced"`` for ``n_samples / (n_classes * np.bincount(y))``
@@ -174,6 +183,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         "lowercase": ["boolean"],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "ngram_range": [tuple, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
     }
@@ -192,6 +202,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         lowercase=True,
         min_freq=1,
         max_vocabulary=None,
+        ngram_range=(1, 2),
         class_weight=None,
         solver="adam",
         learning_rate=0.005,
@@ -221,6 +232,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         self.lowercase = lowercase
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary
+        self.ngram_range = ngram_range
         self.class_weight = class_weight
         self.solver = solver
         self.learning_rate = learning_rate
@@ -358,6 +370,11 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             return [([0], self._token_ids.counts_)]
         return []
 
+    def _bag_size(self):
+        if self._input_kind == "tokens" and self.ngram_range is not None:
+            return self._ngrams.size
+        return 0
+
     def _sequence_weights(self, encoded):
         if self.class_weight is None:
             return None
@@ -403,6 +420,8 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                     lowercase=self.lowercase,
                 ).fit(sequences.values)
                 self.vocabulary_ = dict(self._token_ids.index_)
+                if self.ngram_range is not None:
+                    self._ngrams = self._fit_ngrams(sequences)
             elif hasattr(self, "vocabulary_"):
                 del self.vocabulary_
         targets = np.searchsorted(self.classes_, y)
@@ -423,10 +442,29 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         sequences = validate_sequences(self, X, layout="series", reset=False)
         return _pad_empty(self._encoded(sequences))
 
+    def _fit_ngrams(self, sequences):
+        """Sorted keys of the training n-grams seen at least ``min_freq`` times."""
+        min_n, max_n = _check_ngram_range(self.ngram_range)
+        n_words = len(self._token_ids)
+        if n_words**max_n >= 2**63:
+            raise ValueError(
+                f"ngram_range={self.ngram_range!r} is too long for a vocabulary of "
+                f"{n_words} words (n-gram keys must fit in int64); lower max_n or "
+                "max_vocabulary."
+            )
+        ids = self._token_ids.transform(sequences.values)
+        keys, _ = _ngram_keys(ids, sequences.lengths, min_n, max_n, n_words)
+        keys, counts = np.unique(keys, return_counts=True)
+        return keys[counts >= self.min_freq]
+
     def _encoded(self, sequences, targets=None):
+        bag_ids = bag_offsets = None
         if sequences.kind == "tokens":
-            ids = self._token_ids.transform(sequences.values)[:, None]
+            ids = self._token_ids.transform(sequences.values)
             features = None
+            if self._bag_size():
+                bag_ids, bag_offsets = self._bags(ids, sequences.lengths)
+            ids = ids[:, None]
         else:
             ids, features = None, sequences.values
         return EncodedSequences(
@@ -435,7 +473,19 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
             features=features,
             targets=targets,
             per_step=False,
+            bag_ids=bag_ids,
+            bag_offsets=bag_offsets,
         )
+
+    def _bags(self, ids, lengths):
+        """Each sequence's known n-grams as ids into ``self._ngrams``, concatenated,
+        and the offsets of each sequence's bag."""
+        min_n, max_n = _check_ngram_range(self.ngram_range)
+        keys, sequence = _ngram_keys(ids, lengths, min_n, max_n, len(self._token_ids))
+        bag = np.minimum(np.searchsorted(self._ngrams, keys), self._ngrams.size - 1)
+        known = self._ngrams[bag] == keys
+        counts = np.bincount(sequence[known], minlength=lengths.size)
+        return bag[known], np.concatenate([[0], np.cumsum(counts)])
 
 
 def _check_targets(estimator, y, n_sequences):
@@ -459,6 +509,42 @@ def _check_targets(estimator, y, n_sequences):
     return y
 
 
+def _check_ngram_range(ngram_range):
+    if (
+        len(ngram_range) != 2
+        or not all(isinstance(n, Integral) for n in ngram_range)
+        or not 1 <= ngram_range[0] <= ngram_range[1]
+    ):
+        raise ValueError(
+            "ngram_range must be a tuple (min_n, max_n) of ints with "
+            f"1 <= min_n <= max_n, or None; got {ngram_range!r}."
+        )
+    return ngram_range
+
+
+def _ngram_keys(ids, lengths, min_n, max_n, n_words):
+    """Every n-gram (``min_n <= n <= max_n``) of flat token ``ids`` without an
+    unknown word (id 0), as an int64 key (the ids as digits in base ``n_words``:
+    keys of different orders cannot collide, since no digit is 0), and the index of
+    its sequence; grouped by sequence."""
+    sequence = np.repeat(np.arange(lengths.size), lengths)
+    position = np.arange(ids.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    all_keys, all_sequences = [], []
+    for n in range(min_n, max_n + 1):
+        starts = np.flatnonzero(position + n <= lengths[sequence])
+        keys = np.zeros(starts.size, dtype=np.int64)
+        known = np.ones(starts.size, dtype=bool)
+        for j in range(n):
+            word = ids[starts + j]
+            keys = keys * n_words + word
+            known &= word > 0
+        all_keys.append(keys[known])
+        all_sequences.append(sequence[starts[known]])
+    sequence = np.concatenate(all_sequences)
+    order = np.argsort(sequence, kind="stable")
+    return np.concatenate(all_keys)[order], sequence[order]
+
+
 def _pad_empty(encoded):
     """Give each empty sequence one step of id 0 (unknown) or of zero features:
     a pooled head needs at least one state, and this makes its prediction the
@@ -478,4 +564,6 @@ def _pad_empty(encoded):
             else np.insert(encoded.features, at, 0.0, axis=0)
         ),
         per_step=False,
+        bag_ids=encoded.bag_ids,
+        bag_offsets=encoded.bag_offsets,
     )

@@ -1,6 +1,7 @@
 import os
 import pickle
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -229,6 +230,77 @@ def test_partial_fit_and_warm_start_continue(tokens):
         warm.fit(X[:100], y[:100])
     assert warm.n_iter_ == 4 and warm.t_ > steps
     assert warm.vocabulary_ is vocabulary  # continued, not refitted
+
+
+def _word_order_task(n, seed):
+    """Each sequence holds "x y" (positive) or "y x" (negative) among filler
+    words: the unigram counts are the same, only a bigram decides."""
+    rng = np.random.default_rng(seed)
+    X, y = [], np.arange(n) % 2
+    for label in y:
+        words = list(rng.choice(list("cdefgh"), size=6))
+        at = rng.integers(0, 7)
+        words[at:at] = ["x", "y"] if label else ["y", "x"]
+        X.append(words)
+    return X, y
+
+
+def test_bigram_bag_learns_what_a_one_unit_rnn_cannot():
+    X, y = _word_order_task(300, seed=0)
+    X_test, y_test = _word_order_task(200, seed=1)
+    tiny = dict(
+        hidden_size=1,
+        embedding_dim=1,
+        cell="rnn",
+        bidirectional=False,
+        pooling="mean",
+        dropout=0.0,
+        early_stopping=False,
+        max_iter=20,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        wide = RNNClassifier(ngram_range=(1, 2), **tiny).fit(X, y)
+        deep = RNNClassifier(ngram_range=None, **tiny).fit(X, y)
+    assert wide.score(X_test, y_test) > 0.95
+    assert deep.score(X_test, y_test) < 0.75
+    assert "bag" in wide.params_ and "bag" not in deep.params_
+    # unigrams c..h, x, y (8) and every bigram seen in training, each once
+    bigrams = {(a, b) for words in X for a, b in zip(words, words[1:], strict=False)}
+    assert wide.params_["bag"].shape == (8 + len(bigrams), 2)
+
+
+def test_ngram_bag_counts_known_ngrams_and_changes_predictions(tokens):
+    X, y = tokens
+    with_bag = RNNClassifier(**FAST, ngram_range=(2, 3), min_freq=2).fit(X, y)
+    without = RNNClassifier(**FAST, ngram_range=None).fit(X, y)
+    assert not np.allclose(with_bag.predict_proba(X), without.predict_proba(X))
+    words = [[w.lower() for w in seq] for seq in X]
+    counts = Counter(
+        tuple(seq[i : i + n]) for seq in words for n in (2, 3) for i in range(len(seq))
+    )
+    kept = {g for g, c in counts.items() if c >= 2 and len(g) > 1}
+    assert with_bag.params_["bag"].shape[0] == len(kept)
+    # a bag holds the sequence's kept n-grams; an unknown word's n-grams are skipped
+    a, b, c = words[0][:3]
+    encoded = with_bag._encode_predict([["zz", a, b, c], []])
+    sizes = np.diff(encoded.bag_offsets)
+    expected = sum(g in kept for g in [(a, b), (b, c), (a, b, c)])
+    assert sizes.tolist() == [expected, 0]
+
+
+def test_ngram_range_errors_and_series_without_bag(tokens):
+    X, y = tokens
+    for bad in [(0, 2), (2, 1), (1, 2, 3), (1.0, 2)]:
+        with pytest.raises(ValueError, match="ngram_range"):
+            RNNClassifier(**FAST, ngram_range=bad).fit(X, y)
+    series = np.random.default_rng(0).standard_normal((20, 5))
+    clf = RNNClassifier(**FAST, early_stopping=False, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(series, np.arange(20) % 2)
+    assert "bag" not in clf.params_
 
 
 def test_weight_average_follows_the_recent_steps():
