@@ -25,6 +25,7 @@ from ._engine import (
     clip_grad_norm,
     length_batches,
     make_batch,
+    segment_positions,
 )
 
 # Prediction runs in float64 so that a sequence's output does not depend on which
@@ -98,12 +99,14 @@ class EncodedSequences:
 
     def subset(self, index):
         """The sequences ``index``, in that order."""
-        steps = step_positions(self.offsets, self.lengths, index)
+        steps = segment_positions(self.offsets[index], self.lengths[index])
         take = _take_rows
         bag_ids = bag_offsets = None
         if self.bag_ids is not None:
             counts = np.diff(self.bag_offsets)
-            bag_ids = self.bag_ids[step_positions(self.bag_offsets, counts, index)]
+            bag_ids = self.bag_ids[
+                segment_positions(self.bag_offsets[index], counts[index])
+            ]
             bag_offsets = np.concatenate([[0], np.cumsum(counts[index])])
         return EncodedSequences(
             lengths=self.lengths[index],
@@ -114,14 +117,6 @@ class EncodedSequences:
             bag_ids=bag_ids,
             bag_offsets=bag_offsets,
         )
-
-
-def step_positions(offsets, lengths, index):
-    """Flat positions of every step of the sequences ``index``, sequence after
-    sequence."""
-    counts = lengths[index]
-    starts = np.repeat(offsets[index] - np.cumsum(counts) + counts, counts)
-    return starts + np.arange(counts.sum())
 
 
 def _take_rows(array, rows):
@@ -448,7 +443,9 @@ class BaseRNN(BaseEstimator):
             index = nonempty[index]
             log_proba = network.predict_log_proba(params, encoded.batch(index))
             if per_step:
-                out[step_positions(offsets, encoded.lengths, index)] = log_proba
+                out[segment_positions(offsets[index], encoded.lengths[index])] = (
+                    log_proba
+                )
             else:
                 out[index] = log_proba
         return out

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNTagger
-from skrnn._base import EncodedSequences, step_positions
+from skrnn._base import EncodedSequences
+from skrnn._engine import segment_positions
 from skrnn.datasets import make_sequence_classification, make_tagging
 
 
@@ -30,7 +31,7 @@ def test_subset_follows_the_chosen_sequences(lengths, data):
     )
     index = index.astype(int)
     expected = [offsets[i] + k for i in index for k in range(lengths[i])]
-    positions = step_positions(offsets, lengths, index)
+    positions = segment_positions(offsets[index], lengths[index])
     np.testing.assert_array_equal(positions, np.array(expected, dtype=int))
     subset = encoded.subset(index)
     np.testing.assert_array_equal(subset.lengths, lengths[index])

@@ -80,9 +80,7 @@ def test_flat_scores_match_hand_computed_values():
     assert flat_f1_score(Y_TRUE, Y_PRED, average="micro") == pytest.approx(5 / 7)
     support = {"D": 2, "N": 3, "V": 2}
     weighted = sum(f[k] * support[k] for k in f) / 7
-    assert flat_f1_score(Y_TRUE, Y_PRED, average="weighted") == pytest.approx(
-        weighted
-    )
+    assert flat_f1_score(Y_TRUE, Y_PRED, average="weighted") == pytest.approx(weighted)
     per_tag = flat_f1_score(Y_TRUE, Y_PRED, average=None)
     np.testing.assert_allclose(per_tag, [f["D"], f["N"], f["V"]])
     # labels= restricts the average, e.g. to leave out a dominant tag.

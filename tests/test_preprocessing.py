@@ -55,9 +55,7 @@ def test_transform_splits_words_and_punctuation():
 def test_parameters_change_the_output():
     docs = ["Hello, World!"]
     assert Tokenizer(lowercase=False).transform(docs) == [["Hello", ",", "World", "!"]]
-    assert Tokenizer(token_pattern=r"\b\w\w+\b").transform(docs) == [
-        ["hello", "world"]
-    ]
+    assert Tokenizer(token_pattern=r"\b\w\w+\b").transform(docs) == [["hello", "world"]]
     # One capturing group: the group is the token, as in CountVectorizer.
     assert Tokenizer(token_pattern=r"(\w+),").transform(docs) == [["hello"]]
 

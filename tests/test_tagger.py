@@ -396,4 +396,3 @@ def test_ewt_slice_beats_baselines():
     accuracy = tagger.score(X_test, y_test)
     assert majority < 0.25
     assert accuracy > 0.8
-

@@ -4,7 +4,7 @@ Imports numpy and scipy only. Arrays are time-major ``(T, B, ...)`` inside the e
 parameters are a plain dict of arrays. See docs/design.md for how a batch flows.
 """
 
-from .batching import length_batches, make_batch
+from .batching import length_batches, make_batch, segment_positions
 from .cells import CELLS
 from .embedding import SparseRows
 from .network import HEADS, Batch, SequenceNetwork
@@ -20,4 +20,5 @@ __all__ = [
     "clip_grad_norm",
     "length_batches",
     "make_batch",
+    "segment_positions",
 ]
