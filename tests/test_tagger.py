@@ -312,6 +312,7 @@ def test_partial_fit_continues_training(corpus):
     assert tagger.validation_scores_ == []
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way to NaN
 def test_diverging_fit_raises(corpus):
     X, y = corpus
     # The L2 penalty of the exploding weights overflows to inf in the first epoch.
