@@ -154,6 +154,36 @@ class WeightAverage:
         return {k: v.copy() for k, v in self._average.items()}
 
 
+class ConvergenceMonitor:
+    """Counts the epochs without progress, as hmmlearn's ``ConvergenceMonitor``.
+
+    Progress is a score above the best so far by more than ``tol`` (for a loss,
+    report its negative); training has converged after ``n_iter_no_change``
+    epochs without it.
+    """
+
+    def __init__(self, tol, n_iter_no_change, best=None):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.best = best
+        self.epochs_without_progress = 0
+
+    def report(self, score):
+        """Record an epoch's score; return whether it is within ``tol`` of the best
+        (then its parameters are as good as the best's, and more trained)."""
+        progress = self.best is None or score > self.best + self.tol
+        self.epochs_without_progress = (
+            0 if progress else (self.epochs_without_progress + 1)
+        )
+        as_good = self.best is None or score >= self.best - self.tol
+        self.best = score if self.best is None else max(self.best, score)
+        return as_good
+
+    @property
+    def converged(self):
+        return self.epochs_without_progress >= self.n_iter_no_change
+
+
 class History(list):
     """One dict per epoch: ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
     ``elapsed`` (as skorch's ``History``)."""
@@ -314,53 +344,36 @@ class BaseRNN(BaseEstimator):
     def _train(self, encoded, validation, max_iter):
         network = self._network(np.float32)
         weights = self._sequence_weights(encoded)
-        best_params, no_improvement = None, 0
         # Opt-in: an estimator that declares ``average_decay`` (with its constraint,
         # e.g. Interval(Real, 0, 1, closed="left")) validates and predicts with the
         # moving average of its weights; training steps continue from the raw ones.
         decay = getattr(self, "average_decay", 0.0)
         self._average = WeightAverage(self.params_, decay) if decay > 0 else None
+        # Early stopping watches the validation score, otherwise the training loss.
+        best = -self.best_loss_ if validation is None else self.best_validation_score_
+        monitor = ConvergenceMonitor(self.tol, self.n_iter_no_change, best)
+        best_params = None
         start = time.perf_counter()
         for _ in range(max_iter):
             epoch_start = time.perf_counter()
             loss = self._run_epoch(network, encoded, weights)
             self.n_iter_ += 1
             self.loss_curve_.append(loss)
-            row = {"epoch": self.n_iter_, "loss": loss, "validation_score": None}
-            if validation is not None:
-                raw_params = self.params_
-                if self._average is not None:
-                    self.params_ = self._average.params()
-                score = self._validation_score(validation)
-                self.validation_scores_.append(score)
-                row["validation_score"] = score
-                if self.best_validation_score_ is None or score > (
-                    self.best_validation_score_ + self.tol
-                ):
-                    no_improvement = 0
-                else:
-                    no_improvement += 1
-                best = self.best_validation_score_
-                # Scores within tol of the best count as equally good (as for
-                # no_improvement): keep the latest, most trained of them.
-                if best is None or score >= best - self.tol:
-                    self.best_validation_score_ = (
-                        score if best is None else max(best, score)
-                    )
-                    best_params = {k: v.copy() for k, v in self.params_.items()}
-                self.params_ = raw_params
-            else:
-                no_improvement = (
-                    0 if loss < self.best_loss_ - self.tol else (no_improvement + 1)
-                )
+            score = None
+            if validation is None:
+                monitor.report(-loss)
                 self.best_loss_ = min(self.best_loss_, loss)
-            seconds = time.perf_counter() - epoch_start
-            row["steps_per_s"] = encoded.n_steps / seconds
-            row["elapsed"] = time.perf_counter() - start
-            self.history_.append(row)
-            if self.verbose:
-                self._print_progress(row, max_iter)
-            if no_improvement >= self.n_iter_no_change:
+            else:
+                params = self._fitted_params()
+                score = self._validation_score(validation, params)
+                self.validation_scores_.append(score)
+                if monitor.report(score):
+                    best_params = params
+                self.best_validation_score_ = monitor.best
+            self._record_epoch(
+                loss, score, encoded.n_steps, epoch_start, start, max_iter
+            )
+            if monitor.converged:
                 break
         else:
             if max_iter > 1:
@@ -370,11 +383,28 @@ class BaseRNN(BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=5,  # the user's fit: _train, _fit, its thread limit, fit
                 )
-        if best_params is not None:
-            self.params_ = best_params
-        elif self._average is not None:
-            self.params_ = self._average.params()
+        self.params_ = best_params if best_params is not None else self._fitted_params()
         del self._average
+
+    def _fitted_params(self):
+        """A copy of what predicts: the moving average of the weights, or the
+        weights."""
+        if self._average is None:
+            return {k: v.copy() for k, v in self.params_.items()}
+        return self._average.params()
+
+    def _record_epoch(self, loss, score, n_steps, epoch_start, start, max_iter):
+        now = time.perf_counter()
+        row = {
+            "epoch": self.n_iter_,
+            "loss": loss,
+            "validation_score": score,
+            "steps_per_s": n_steps / (now - epoch_start),
+            "elapsed": now - start,
+        }
+        self.history_.append(row)
+        if self.verbose:
+            self._print_progress(row, max_iter)
 
     def _run_epoch(self, network, encoded, weights):
         total, n_steps = 0.0, 0
@@ -426,14 +456,15 @@ class BaseRNN(BaseEstimator):
     # --- prediction -----------------------------------------------------------------
 
     @_one_blas_thread
-    def _predict_log_proba_encoded(self, encoded):
+    def _predict_log_proba_encoded(self, encoded, params=None):
         """Log-probabilities in input order: ``(n_steps, n_classes)`` per step, or
         ``(n_sequences, n_classes)`` per sequence.
 
         Empty sequences are skipped (per-step) — they have no steps to predict.
         """
         network = self._network(PREDICT_DTYPE)
-        params = {k: v.astype(PREDICT_DTYPE) for k, v in self.params_.items()}
+        params = self.params_ if params is None else params
+        params = {k: v.astype(PREDICT_DTYPE) for k, v in params.items()}
         per_step = self._network_head() == "step"
         n_rows = encoded.n_steps if per_step else encoded.n_sequences
         out = np.empty((n_rows, len(self.classes_)), dtype=PREDICT_DTYPE)
@@ -450,6 +481,6 @@ class BaseRNN(BaseEstimator):
                 out[index] = log_proba
         return out
 
-    def _validation_score(self, encoded):
-        predicted = self._predict_log_proba_encoded(encoded).argmax(axis=1)
+    def _validation_score(self, encoded, params):
+        predicted = self._predict_log_proba_encoded(encoded, params).argmax(axis=1)
         return float(np.mean(predicted == encoded.targets))

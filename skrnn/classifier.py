@@ -394,13 +394,13 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
                 per_class[index] = weight
         return per_class[encoded.targets]
 
-    def _validation_score(self, encoded):
+    def _validation_score(self, encoded, params):
         # Early stopping selects with the weighting the loss uses: with
         # class_weight="balanced" this is the balanced accuracy.
         weights = self._sequence_weights(encoded)
         if weights is None:
-            return super()._validation_score(encoded)
-        predicted = self._predict_log_proba_encoded(encoded).argmax(axis=1)
+            return super()._validation_score(encoded, params)
+        predicted = self._predict_log_proba_encoded(encoded, params).argmax(axis=1)
         return float(np.average(predicted == encoded.targets, weights=weights))
 
     def _encode_fit(self, X, y, reset, classes=None):

@@ -83,4 +83,4 @@ def test_early_stopping_keeps_the_best_validation_epoch(monkeypatch):
     assert len(scores) == model.n_iter_ == 8
     assert model.best_validation_score_ == max(scores) > scores[-1]
     # the parameters kept are those of the best epoch, not of the last one
-    assert model._validation_score(held_out[0]) == max(scores)
+    assert model._validation_score(held_out[0], model.params_) == max(scores)
