@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNTagger
-from skrnn._base import EncodedSequences
+from skrnn._base import ConvergenceMonitor, EncodedSequences
 from skrnn._engine import segment_positions
 from skrnn.datasets import make_sequence_classification, make_tagging
 
@@ -84,3 +84,18 @@ def test_early_stopping_keeps_the_best_validation_epoch(monkeypatch):
     assert model.best_validation_score_ == max(scores) > scores[-1]
     # the parameters kept are those of the best epoch, not of the last one
     assert model._validation_score(held_out[0], model.params_) == max(scores)
+
+
+def test_convergence_monitor_counts_epochs_without_progress():
+    monitor = ConvergenceMonitor(tol=0.1, n_iter_no_change=2)
+    assert monitor.report(0.5)  # the first score is the best
+    assert not monitor.report(0.3)  # worse by more than tol
+    assert monitor.report(0.55)  # within tol of the best: as good, but no progress
+    assert monitor.converged and monitor.best == 0.55
+    assert monitor.report(0.8) and not monitor.converged  # progress resets the count
+    # a loss is reported as its negative
+    loss_monitor = ConvergenceMonitor(tol=0.0, n_iter_no_change=1, best=-np.inf)
+    loss_monitor.report(-2.0)
+    assert not loss_monitor.converged
+    loss_monitor.report(-2.5)
+    assert loss_monitor.converged
