@@ -29,7 +29,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
     suffixes of 1 to ``suffix_length`` characters and its shape (``"Xxxx"``,
     ``"dd"``), so that words never seen in training are tagged from their form;
     word dropout teaches the network what to do with unknown words. The defaults
-    were chosen on UD English EWT (95.3% test UPOS, about 4 minutes on 2 cores;
+    were chosen on UD English EWT (95.5% test UPOS, about 4 minutes on 2 cores;
     see docs/benchmarks.md).
 
     Parameters
@@ -77,6 +77,17 @@ class RNNTagger(TaggerMixin, BaseRNN):
         Epochs without progress before training stops.
     clip_norm : float or None, default=5.0
         Clip the global gradient norm to this value; None disables clipping.
+    average_decay : float in [0, 1), default=0.999
+        Keep an exponential moving average of the weights over the optimizer
+        steps, ``avg = d * avg + (1 - d) * w``, and use it for early stopping and
+        as the fitted ``params_``; the optimizer itself steps from the raw
+        weights. The decay warms up as ``min(average_decay, (n - 1) / (n + 9))``
+        after ``n`` steps, so the average spans about the last ``1 / (1 -
+        average_decay)`` steps (about 3 epochs of EWT at the default). On UD
+        English EWT it made the result better and less seed-dependent (dev
+        94.86% → 95.12%, test 95.23 ± 0.41% → 95.55 ± 0.07% over three seeds).
+        ``warm_start`` and ``partial_fit`` continue from the averaged weights.
+        0 disables it.
     min_freq : int, default=1
         Words seen fewer times in training are unknown to the word and lowercase
         streams (their suffix and shape streams still apply).
@@ -124,7 +135,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
         Per-epoch ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
         ``elapsed``.
     params_ : dict of ndarray
-        The network's parameters.
+        The network's parameters (their moving average, see ``average_decay``).
 
     See Also
     --------
@@ -165,6 +176,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
         "lowercase_stream": ["boolean"],
         "shape_stream": ["boolean"],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
+        "average_decay": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -189,6 +201,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
         validation_fraction=0.1,
         n_iter_no_change=2,
         clip_norm=5.0,
+        average_decay=0.999,
         min_freq=1,
         max_vocabulary=None,
         suffix_length=4,
@@ -218,6 +231,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
+        self.average_decay = average_decay
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary
         self.suffix_length = suffix_length
