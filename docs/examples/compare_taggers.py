@@ -44,8 +44,8 @@ that decides is on the left. On real text the picture turns: with 2,000
 training sentences per fold the counting HMMs are within half a point of a small
 bidirectional GRU trained for 5 epochs, at 1/50 of the fit time, and a
 left-to-right RNN, which cannot see the right context, falls below them. On the
-full training set the default ``RNNTagger()`` is 2 points ahead of
-``HMMTagger(order=2)`` (95.3% against 93.2%, docs/benchmarks.md) for minutes of
+full training set the default ``RNNTagger()`` is 2.3 points ahead of
+``HMMTagger(order=2)`` (95.5% against 93.2%, docs/benchmarks.md) for minutes of
 training instead of half a second.
 
 The plot shows both RNNs' training loss falling by two orders of magnitude and
