@@ -15,19 +15,24 @@ from sklearn.model_selection import train_test_split
 from . import datasets
 
 
+def _synthetic(make, n_sequences, stratify):
+    """``make``'s data split 3:1 into train and test, with its name."""
+    X, y = make(n_sequences=n_sequences, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0, stratify=y if stratify else None
+    )
+    return (
+        f"synthetic (skrnn.datasets.{make.__name__})",
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+    )
+
+
 def _tagging_data(args):
     if args.data is None:
-        X, y = datasets.make_tagging(n_sequences=args.n_sequences, random_state=0)
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=0
-        )
-        return (
-            "synthetic (skrnn.datasets.make_tagging)",
-            X_train,
-            y_train,
-            X_test,
-            y_test,
-        )
+        return _synthetic(datasets.make_tagging, args.n_sequences, stratify=False)
     root = Path(args.data) / "ud_english_ewt"
     X_train, y_train = datasets.load_conllu(root / "en_ewt-ud-train.conllu")
     X_test, y_test = datasets.load_conllu(root / "en_ewt-ud-test.conllu")
@@ -36,18 +41,8 @@ def _tagging_data(args):
 
 def _classification_data(args):
     if args.data is None:
-        X, y = datasets.make_sequence_classification(
-            n_sequences=args.n_sequences, random_state=0
-        )
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.25, random_state=0, stratify=y
-        )
-        return (
-            "synthetic (skrnn.datasets.make_sequence_classification)",
-            X_train,
-            y_train,
-            X_test,
-            y_test,
+        return _synthetic(
+            datasets.make_sequence_classification, args.n_sequences, stratify=True
         )
     root = Path(args.data) / "sst2"
     X_train, y_train = datasets.load_sst2(root / "stsa.binary.train")
