@@ -4,21 +4,32 @@ Imports numpy and scipy only. Arrays are time-major ``(T, B, ...)`` inside the e
 parameters are a plain dict of arrays. See docs/design.md for how a batch flows.
 """
 
-from .batching import length_batches, make_batch, segment_positions
+from .batching import (
+    bptt_windows,
+    length_batches,
+    make_batch,
+    segment_positions,
+    stream_positions,
+)
 from .cells import CELLS
 from .embedding import SparseRows
+from .language import SOFTMAXES, LanguageNetwork
 from .network import HEADS, Batch, SequenceNetwork
 from .optimizers import OPTIMIZERS, clip_grad_norm
 
 __all__ = [
     "CELLS",
     "HEADS",
+    "SOFTMAXES",
     "OPTIMIZERS",
     "Batch",
+    "LanguageNetwork",
     "SequenceNetwork",
     "SparseRows",
+    "bptt_windows",
     "clip_grad_norm",
     "length_batches",
     "make_batch",
     "segment_positions",
+    "stream_positions",
 ]

@@ -85,3 +85,41 @@ def segment_positions(starts, counts):
     after the other."""
     shift = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return shift + np.arange(counts.sum())
+
+
+# --- streams for language models -------------------------------------------------
+
+
+def stream_positions(n_steps, n_streams):
+    """Cut a flat stream of ``n_steps`` into ``n_streams`` contiguous columns.
+
+    The classic language-model layout (Mikolov; Zaremba et al., 2014): column
+    ``b`` reads positions ``[start_b, start_b + length_b)`` in order, so that a
+    state carried from one window to the next continues the text. Nothing is
+    dropped: the first ``n_steps % n_streams`` columns are one step longer, and the
+    missing step of the others is padding (``lengths`` says which).
+
+    Returns
+    -------
+    positions : ndarray of shape (T, n_streams)
+        Padding points at the column's last position.
+    lengths : ndarray of shape (n_streams,)
+    """
+    n_streams = max(1, min(int(n_streams), int(n_steps)))
+    base, extra = divmod(int(n_steps), n_streams)
+    lengths = np.full(n_streams, base, dtype=np.int64)
+    lengths[:extra] += 1
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    T = int(lengths.max())
+    steps = np.minimum(np.arange(T)[:, None], lengths - 1)
+    return starts[None, :] + steps, lengths
+
+
+def bptt_windows(positions, lengths, bptt_steps):
+    """Windows of ``bptt_steps`` time steps over a ``(T, B)`` grid of positions:
+    yields ``(positions[t0:t1], window_lengths)``; a column that has ended has
+    window length 0 (its state is not read again)."""
+    T = positions.shape[0]
+    for t0 in range(0, T, bptt_steps):
+        t1 = min(t0 + bptt_steps, T)
+        yield positions[t0:t1], np.clip(lengths - t0, 0, t1 - t0)
