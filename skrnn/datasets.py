@@ -18,6 +18,7 @@ __all__ = [
     "data_dir",
     "load_conllu",
     "load_sst2",
+    "load_token_tag",
     "make_multichannel_series",
     "make_sequence_classification",
     "make_tagging",
@@ -136,6 +137,57 @@ def load_sst2(path):
                 ) from None
             X.append(parts[1:])
     return X, np.asarray(labels, dtype=np.int64)
+
+
+@validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
+def load_token_tag(path):
+    """Read a tagged corpus of ``TOKEN<TAB>TAG`` lines, sentences split by blank lines.
+
+    The plain format of many taggers' training files: one token per line, its
+    tag after a single tab, and an empty (or whitespace-only) line after each
+    sentence. There are no comment lines, since ``#`` is a token like any other;
+    a token may hold spaces but not a tab.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (UTF-8).
+
+    Returns
+    -------
+    X : list of list of str
+        The tokens of each sentence.
+    y : list of list of str
+        The tags, one per token.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import load_token_tag
+    >>> X, y = load_token_tag("corpus.tsv")  # doctest: +SKIP
+    """
+    X, y = [], []
+    tokens, tags = [], []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if tokens:
+                    X.append(tokens)
+                    y.append(tags)
+                    tokens, tags = [], []
+                continue
+            fields = line.split("\t")
+            if len(fields) != 2 or not fields[0] or not fields[1]:
+                raise ValueError(
+                    f"{path}, line {lineno}: expected 'TOKEN<TAB>TAG' (two non-empty "
+                    f"tab-separated fields), got {line[:60]!r}."
+                )
+            tokens.append(fields[0])
+            tags.append(fields[1])
+    if tokens:
+        X.append(tokens)
+        y.append(tags)
+    return X, y
 
 
 def _lengths(rng, n, min_length, max_length):

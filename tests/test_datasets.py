@@ -7,6 +7,7 @@ from skrnn.datasets import (
     data_dir,
     load_conllu,
     load_sst2,
+    load_token_tag,
     make_multichannel_series,
     make_sequence_classification,
     make_tagging,
@@ -75,6 +76,30 @@ def test_load_sst2(tmp_path):
     path.write_text("positive a fine film\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 1: expected '<integer label> <tokens>'"):
         load_sst2(path)
+
+
+def test_load_token_tag(tmp_path):
+    path = tmp_path / "corpus.tsv"
+    # CRLF endings, a whitespace-only separator, several blank lines, "#" as a
+    # token, a token with a space, and no blank line after the last sentence.
+    path.write_bytes(
+        b"The\tDET\r\ncat\tNOUN\r\n \r\n\n#\tSYM\nNew York\tPROPN\n\nran\tVERB"
+    )
+    X, y = load_token_tag(path)
+    assert X == [["The", "cat"], ["#", "New York"], ["ran"]]
+    assert y == [["DET", "NOUN"], ["SYM", "PROPN"], ["VERB"]]
+    path.write_text("", encoding="utf-8")
+    assert load_token_tag(str(path)) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "line", ["cat", "cat\tNOUN\textra", "\tNOUN", "cat\t", CONLLU.splitlines()[3]]
+)
+def test_load_token_tag_errors(tmp_path, line):
+    path = tmp_path / "bad.tsv"
+    path.write_text(f"The\tDET\n{line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 2: expected 'TOKEN<TAB>TAG'"):
+        load_token_tag(path)
 
 
 def test_data_dir(monkeypatch, tmp_path):
