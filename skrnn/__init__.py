@@ -2,9 +2,16 @@
 
 from .classifier import RNNClassifier
 from .hmm import HMMTagger
+from .language_model import RNNLanguageModel
 from .preprocessing import Tokenizer
 from .tagger import RNNTagger
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["HMMTagger", "RNNClassifier", "RNNTagger", "Tokenizer"]
+__all__ = [
+    "HMMTagger",
+    "RNNClassifier",
+    "RNNLanguageModel",
+    "RNNTagger",
+    "Tokenizer",
+]

@@ -162,27 +162,36 @@ class LanguageNetwork:
             grads["embed.0"] = dE
         return loss, grads, final_state
 
+    def hidden(self, params, ids, lengths, *, state=None):
+        """Last layer's states at the valid steps, column after column ``(n, H)``,
+        and the final state (deterministic: no dropout)."""
+        h, final_state, _ = self._hidden(params, ids, lengths, state, None)
+        return h, final_state
+
     def log_prob(self, params, ids, targets, lengths, *, state=None):
         """Log-probability of every valid target, column after column ``(n,)``,
-        and the final state (deterministic: no dropout)."""
-        h, final_state, cache = self._hidden(params, ids, lengths, state, None)
-        y = targets.T[cache["mask_bt"]]
-        W, b = self._output_matrix(params), params["out.b"]
-        if self.softmax == "full":
-            log_p = full_softmax_log_proba(h, W, b)[np.arange(y.size), y]
-        else:
-            log_p = class_softmax_log_prob(
-                h, W, b, params["class.W"], params["class.b"], y, self.class_bounds
-            )
-        return log_p, final_state
+        and the final state."""
+        h, final_state = self.hidden(params, ids, lengths, state=state)
+        mask_bt = (np.arange(ids.shape[0])[:, None] < lengths[None, :]).T
+        return self.log_prob_from_hidden(params, h, targets.T[mask_bt]), final_state
 
     def log_proba(self, params, ids, lengths, *, state=None):
         """``(n, V)`` next-word log-probabilities at every valid step, column after
         column, and the final state."""
-        h, final_state, _ = self._hidden(params, ids, lengths, state, None)
+        h, final_state = self.hidden(params, ids, lengths, state=state)
         return self.log_proba_from_hidden(params, h), final_state
 
+    def log_prob_from_hidden(self, params, h, targets):
+        """``(n,)`` log-probability of ``targets`` given the states ``h``."""
+        W, b = self._output_matrix(params), params["out.b"]
+        if self.softmax == "full":
+            return full_softmax_log_proba(h, W, b)[np.arange(targets.size), targets]
+        return class_softmax_log_prob(
+            h, W, b, params["class.W"], params["class.b"], targets, self.class_bounds
+        )
+
     def log_proba_from_hidden(self, params, h):
+        """``(n, V)`` log-probabilities of every word given the states ``h``."""
         W, b = self._output_matrix(params), params["out.b"]
         if self.softmax == "full":
             return full_softmax_log_proba(h, W, b)
