@@ -1,18 +1,21 @@
-"""``python -m skrnn``: train and compare the sequence estimators.
+"""Train and compare skrnn's sequence estimators.
 
-Without arguments it runs on small synthetic data that skrnn generates itself, so it
-works on a fresh machine; ``--data DIR`` points it at the real corpora
-(``ud_english_ewt/`` for tagging, ``sst2/`` for classification).
+Without a command (or with "tag") HMMTagger and RNNTagger are trained and scored
+side by side on synthetic tagged sequences that skrnn generates itself, so this works
+on a fresh machine; "classify" does the same for RNNClassifier; --data DIR runs them
+on the real corpora instead (DIR/ud_english_ewt/, DIR/sst2/). "compare" compares the
+taggers on your own corpus.
 """
 
 import argparse
 import sys
 import time
+from collections import namedtuple
 from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from . import datasets
+from . import _compare, datasets
 
 
 def _synthetic(make, n_sequences, stratify):
@@ -62,43 +65,122 @@ def _run(models, data_name, X_train, y_train, X_test, y_test, metric):
         print(f"{name:<34}{score:>10.4f}{fitted - start:>9.2f}{done - fitted:>11.2f}")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m skrnn", description=__doc__)
-    parser.add_argument(
-        "task",
-        nargs="?",
-        default="tag",
-        choices=["tag", "classify"],
-        help="tag: HMMTagger vs RNNTagger; classify: RNNClassifier (default: tag)",
-    )
-    parser.add_argument("--data", help="directory holding ud_english_ewt/ and sst2/")
-    parser.add_argument(
-        "--n-sequences", type=int, default=2000, help="size of the synthetic data"
-    )
-    parser.add_argument("--verbose", type=int, default=0)
-    args = parser.parse_args(argv)
+def _tag(args):
+    from . import HMMTagger, RNNTagger
 
-    from . import HMMTagger, RNNClassifier, RNNTagger
-
-    if args.task == "tag":
-        models = [
-            ("HMMTagger()", HMMTagger()),
-            ("HMMTagger(order=2)", HMMTagger(order=2)),
-            (
-                "RNNTagger(random_state=0)",
-                RNNTagger(random_state=0, verbose=args.verbose),
-            ),
-        ]
-        _run(models, *_tagging_data(args), metric="token acc")
-    else:
-        models = [
-            (
-                "RNNClassifier(random_state=0)",
-                RNNClassifier(random_state=0, verbose=args.verbose),
-            )
-        ]
-        _run(models, *_classification_data(args), metric="accuracy")
+    models = [
+        ("HMMTagger()", HMMTagger()),
+        ("HMMTagger(order=2)", HMMTagger(order=2)),
+        ("RNNTagger(random_state=0)", RNNTagger(random_state=0, verbose=args.verbose)),
+    ]
+    _run(models, *_tagging_data(args), metric="token acc")
     return 0
+
+
+def _classify(args):
+    from . import RNNClassifier
+
+    model = RNNClassifier(random_state=0, verbose=args.verbose)
+    _run([("RNNClassifier(random_state=0)", model)], *_classification_data(args),
+         metric="accuracy")
+    return 0
+
+
+def _add_demo_options(parser, in_command=False):
+    """The options of ``tag`` and ``classify``, given before or after their name.
+
+    A command's defaults would overwrite the values given before its name
+    (``--data DIR tag``), so there they default to ``argparse.SUPPRESS``.
+    """
+
+    def default(value):
+        return argparse.SUPPRESS if in_command else value
+
+    parser.add_argument(
+        "--data",
+        default=default(None),
+        metavar="DIR",
+        help="directory holding ud_english_ewt/ and sst2/ (default: synthetic data)",
+    )
+    parser.add_argument(
+        "--n-sequences",
+        type=int,
+        default=default(2000),
+        metavar="N",
+        help="size of the synthetic data (default 2000)",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=default(0),
+        metavar="N",
+        help="1: the RNN prints a line per epoch",
+    )
+
+
+Command = namedtuple("Command", "help description add_options run")
+
+# One entry per command; run(args) returns the exit status. One more entry adds one.
+COMMANDS = {
+    "tag": Command(
+        "HMMTagger vs RNNTagger on synthetic data or --data DIR (the default)",
+        None,
+        lambda parser: _add_demo_options(parser, in_command=True),
+        _tag,
+    ),
+    "classify": Command(
+        "RNNClassifier on synthetic data or --data DIR",
+        None,
+        lambda parser: _add_demo_options(parser, in_command=True),
+        _classify,
+    ),
+    "compare": Command(
+        "compare the taggers on your own CoNLL-U or TOKEN<TAB>TAG corpus",
+        _compare.DESCRIPTION,
+        _compare.add_arguments,
+        _compare.run,
+    ),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line: the usage that argparse prints first is what --help is for.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser():
+    parser = _Parser(
+        prog="python -m skrnn",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_demo_options(parser)
+    parser.set_defaults(run=_tag, parser=parser)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, spec in COMMANDS.items():
+        command = commands.add_parser(
+            name,
+            help=spec.help,
+            description=spec.description or spec.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        spec.add_options(command)
+        command.set_defaults(run=spec.run, parser=command)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line and return 0.
+
+    Bad input (argparse's errors and :class:`_compare.InputError`) exits with
+    status 2 and one line on stderr.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except _compare.InputError as exc:
+        args.parser.exit(2, f"{args.parser.prog}: error: {exc}\n")
 
 
 if __name__ == "__main__":

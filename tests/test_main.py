@@ -1,6 +1,17 @@
-import pytest
+import random
+import re
+import subprocess
+import sys
+from itertools import chain
 
-from skrnn.__main__ import main
+import numpy as np
+import pytest
+from sklearn.model_selection import KFold, cross_val_score
+
+from skrnn import HMMTagger
+from skrnn.__main__ import _classify, _parser, _tag, main
+from skrnn.datasets import make_tagging
+from skrnn.metrics import flat_accuracy_scorer
 
 
 @pytest.mark.parametrize(
@@ -19,3 +30,279 @@ def test_main_job_prints_a_score_per_model(task, models, capsys):
     for score, fit_s, predict_s in rows.values():
         assert 0.5 < float(score) <= 1.0  # well above chance on these tasks
         assert float(fit_s) >= 0 and float(predict_s) >= 0
+
+
+@pytest.mark.parametrize(
+    "argv, run, data, n_sequences",
+    [
+        ([], _tag, None, 2000),  # no argument: the tag demo, as before commands
+        (["--data", "D"], _tag, "D", 2000),
+        (["--data", "D", "tag"], _tag, "D", 2000),  # kept, not reset by "tag"
+        (["--n-sequences", "9", "classify"], _classify, None, 9),
+        (["classify", "--data", "D", "--n-sequences", "9"], _classify, "D", 9),
+    ],
+)
+def test_demo_options_before_or_after_the_command(argv, run, data, n_sequences):
+    args = _parser().parse_args(argv)
+    assert (args.run, args.data, args.n_sequences) == (run, data, n_sequences)
+
+
+# --- compare ------------------------------------------------------------------------
+
+
+def _write_conllu(path, X, y):
+    with open(path, "w", encoding="utf-8") as f:
+        for words, tags in zip(X, y, strict=True):
+            f.write("# sent_id = s\n")
+            for i, (word, tag) in enumerate(zip(words, tags, strict=True), start=1):
+                f.write(f"{i}\t{word}\t{word}\t{tag}\t{tag.upper()}\t_\t0\tdep\t_\t_\n")
+            f.write("\n")
+
+
+def _write_tsv(path, X, y):
+    with open(path, "w", encoding="utf-8") as f:
+        for words, tags in zip(X, y, strict=True):
+            f.writelines(f"{w}\t{t}\n" for w, t in zip(words, tags, strict=True))
+            f.write("\n")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Train and test data in both formats; the test part has OOV words."""
+    X, y = make_tagging(n_sequences=80, random_state=0)
+    X_test = X[60:] + [["unseen1", "w1", "unseen2"]]
+    y_test = y[60:] + [["t0", "t1", "t2"]]
+    root = tmp_path_factory.mktemp("corpus")
+    files = {"X": X[:60], "y": y[:60], "X_test": X_test, "y_test": y_test}
+    for part, (Xp, yp) in {"train": (X[:60], y[:60]), "test": (X_test, y_test)}.items():
+        _write_conllu(root / f"{part}.conllu", Xp, yp)
+        _write_tsv(root / f"{part}.tsv", Xp, yp)
+        files[part] = str(root / f"{part}.conllu")
+        files[part + "_tsv"] = str(root / f"{part}.tsv")
+    return files
+
+
+_ROW = re.compile(
+    r"^(?P<name>\S+) +(?P<estimator>\w+\(.*?\)) +"
+    r"(?P<acc>[\d.]+)(?: ± (?P<acc_std>[\d.]+))? +"
+    r"(?P<oov>n/a|[\d.]+)(?: ± [\d.]+)? +(?P<fit>[\d.]+) +(?P<predict>[\d.]+)$"
+)
+
+
+def _table(out):
+    """The rows of compare's table by name, and the other lines."""
+    rows, other = {}, []
+    for line in out.splitlines():
+        match = _ROW.match(line)
+        if match:
+            rows[match["name"]] = match.groupdict()
+        else:
+            other.append(line)
+    return rows, other
+
+
+def test_compare_cv_scores_are_cross_val_score_on_the_same_folds(corpus, capsys):
+    assert main(["compare", "--train", corpus["train"], "--cv", "3",
+                 "--estimators", "hmm,hmm2", "--random-state", "4"]) == 0  # fmt: skip
+    rows, other = _table(capsys.readouterr().out)
+    assert other[0] == f"train: {corpus['train']} (CoNLL-U, upos): 60 sentences, " + (
+        f"{sum(map(len, corpus['X']))} tokens, 5 tags"
+    )
+    assert other[1].startswith(
+        "evaluation: 3-fold CV (KFold, shuffled, random_state=4);"
+    )
+    assert list(rows) == ["hmm", "hmm2"]
+    assert rows["hmm2"]["estimator"] == "HMMTagger(order=2)"
+    cv = KFold(3, shuffle=True, random_state=4)
+    for name, est in [("hmm", HMMTagger()), ("hmm2", HMMTagger(order=2))]:
+        scores = cross_val_score(
+            est, corpus["X"], corpus["y"], cv=cv, scoring=flat_accuracy_scorer
+        )
+        assert rows[name]["acc"] == f"{scores.mean():.4f}"
+        assert rows[name]["acc_std"] == f"{scores.std():.4f}"
+
+
+def test_compare_test_file_oov_accuracy(corpus, capsys):
+    assert main(["compare", "--train", corpus["train"], "--test", corpus["test"],
+                 "--estimators", "hmm"]) == 0  # fmt: skip
+    rows, other = _table(capsys.readouterr().out)
+    # The figures the table should hold, computed here from their definitions.
+    model = HMMTagger().fit(corpus["X"], corpus["y"])
+    predicted = np.concatenate(model.predict(corpus["X_test"]))
+    true = np.array(list(chain.from_iterable(corpus["y_test"])))
+    seen = set(chain.from_iterable(corpus["X"]))
+    oov = np.array([w not in seen for w in chain.from_iterable(corpus["X_test"])])
+    assert oov.sum() >= 2  # at least the two unseen words put in the test file
+    assert other[1] == (
+        f"evaluation: fit on train, scored on {corpus['test']}; {oov.size} test "
+        f"tokens, {oov.mean():.1%} OOV"
+    )
+    assert rows["hmm"]["acc"] == f"{(predicted == true).mean():.4f}"
+    assert rows["hmm"]["acc_std"] is None  # one test set: no spread
+    assert rows["hmm"]["oov"] == f"{(predicted == true)[oov].mean():.4f}"
+
+
+def test_compare_reads_tsv_as_conllu(corpus, capsys):
+    tables = []
+    for train, test in [("train", "test"), ("train_tsv", "test_tsv")]:
+        argv = ["compare", "--train", corpus[train], "--test", corpus[test]]
+        assert main(argv + ["--estimators", "hmm2"]) == 0
+        rows, other = _table(capsys.readouterr().out)
+        tables.append([(r["acc"], r["oov"]) for r in rows.values()])
+    assert "(TOKEN<TAB>TAG)" in other[0]
+    assert tables[0] == tables[1]
+
+
+def test_compare_xpos_column_and_explicit_format(corpus, capsys):
+    argv = ["compare", "--train", corpus["train"], "--column", "xpos"]
+    assert main(argv + ["--format", "conllu", "--cv", "2", "--estimators", "hmm"]) == 0
+    rows, other = _table(capsys.readouterr().out)
+    assert "(CoNLL-U, xpos)" in other[0] and float(rows["hmm"]["acc"]) > 0.5
+
+
+def test_compare_verbose_rnn_and_note(corpus, capsys):
+    argv = ["compare", "--train", corpus["train_tsv"], "--cv", "2", "--verbose"]
+    assert main(argv + ["--estimators", "rnn,hmm", "--max-iter", "1"]) == 0
+    rows, other = _table(capsys.readouterr().out)
+    assert list(rows) == ["rnn", "hmm"]
+    assert rows["rnn"]["estimator"] == "RNNTagger(max_iter=1, random_state=0)"
+    assert [line.split(":")[0] for line in other if " fold " in line] == [
+        "rnn fold 1/2", "rnn fold 2/2", "hmm fold 1/2", "hmm fold 2/2",
+    ]  # fmt: skip
+    assert sum(line.startswith("epoch   1/1") for line in other) == 2  # RNN epochs
+    assert other[-1].startswith("note: rnn stopped at max_iter=1 in 2 of 2 fit(s)")
+
+
+def test_compare_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    options = ["--train", "--test", "--cv", "--format", "--column", "--estimators",
+               "--max-iter", "--random-state", "--plot", "--save",
+               "--verbose"]  # fmt: skip
+    for option in options:
+        # An option's own help line, not only its place in the usage.
+        assert re.search(rf"^  {option}\b.*\S.*$", out, re.M), option
+    for name in ["hmm", "hmm2", "rnn", "perceptron", "TOKEN<TAB>TAG"]:
+        assert name in out
+
+
+def _only_xpos_missing(path):
+    path.write_text("1\tI\tI\tPRON\t_\t_\t0\troot\t_\t_\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "make, args, message",
+    [
+        (None, ["--train", "{d}/missing.conllu"], "missing.conllu: no such file"),
+        (None, ["--train", "{d}"], "Is a directory"),
+        ("empty", ["--train", "{f}"], "holds no sentences"),
+        ("comments", ["--train", "{f}"], "holds no sentences"),
+        ("conllu", ["--train", "{f}", "--format", "tsv"],
+         "is not TOKEN<TAB>TAG: line 2 is CoNLL-U"),
+        ("tsv", ["--train", "{f}", "--format", "conllu"],
+         "is not CoNLL-U (10 tab-separated fields): line 1 is TOKEN<TAB>TAG"),
+        ("spaces", ["--train", "{f}"], "line 1 has 1 tab-separated field(s)"),
+        ("latin1", ["--train", "{f}"], "is not UTF-8 text"),
+        ("tsv_bad_line", ["--train", "{f}"], "line 2: expected 'TOKEN<TAB>TAG'"),
+        ("conllu", ["--train", "{f}", "--column", "xpos"], "has no xpos tags"),
+        ("conllu", ["--train", "{f}", "--column", "deprel"],
+         "argument --column: invalid choice: 'deprel'"),
+        ("tsv", ["--train", "{f}", "--column", "upos"], "names a CoNLL-U column"),
+        ("tsv", ["--train", "{f}", "--test", "{d}/missing.tsv"], "no such file"),
+        ("tsv", ["--train", "{f}", "--estimators", "hmm,crf"],
+         "unknown estimator 'crf' in --estimators; choose from hmm, hmm2, rnn"),
+        ("tsv", ["--train", "{f}", "--cv", "1"], "--cv: must be at least 2"),
+        ("tsv", ["--train", "{f}", "--cv", "3"], "--cv 3 needs at least 3 sentences"),
+        ("tsv", ["--train", "{f}", "--cv", "2", "--test", "{f}"], "exclude each other"),
+        ("tsv", ["--train", "{f}", "--max-iter", "0"], "must be at least 1"),
+        ("tsv", ["--train", "{f}", "--save", "{f}"], "is a file, not a directory"),
+        ("tsv", ["--train", "{f}", "--plot", "{d}/no/x.png"], "no such directory"),
+        ("tsv", ["--test", "{f}"], "the following arguments are required: --train"),
+    ],
+)  # fmt: skip
+def test_compare_bad_input_is_one_line_and_status_2(
+    tmp_path, capsys, make, args, message
+):
+    contents = {
+        "empty": b"",
+        "comments": b"# sent_id = 1\n\n",
+        "conllu": b"# c\n1\tI\tI\tPRON\t_\t_\t0\troot\t_\t_\n",
+        "tsv": b"I\tPRON\n\nran\tVERB\n",
+        "spaces": b"I PRON\n",
+        "latin1": "caf\u00e9\tNOUN\n".encode("latin-1"),
+        "tsv_bad_line": b"I\tPRON\nran\tVERB\tx\n",
+    }
+    path = tmp_path / "corpus.txt"
+    if make is not None:
+        path.write_bytes(contents[make])
+    argv = [a.format(d=tmp_path, f=path) for a in args]
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", *argv])
+    assert exc.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing was fitted, or half-printed
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("python -m skrnn compare: error: ")
+    assert message in lines[0]
+
+
+def test_compare_error_from_the_command_line_has_no_traceback(tmp_path):
+    missing = tmp_path / "missing.conllu"
+    result = subprocess.run(
+        [sys.executable, "-m", "skrnn", "compare", "--train", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"python -m skrnn compare: error: {missing}: no such file.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "module, args, what",
+    [
+        ("matplotlib", ["--plot", "out.png"], "--plot"),
+        ("nltk", ["--estimators", "hmm,perceptron"], "--estimators perceptron"),
+    ],
+)
+def test_compare_optional_package_absent(
+    monkeypatch, corpus, capsys, module, args, what
+):
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--train", corpus["train"], *args])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        f"python -m skrnn compare: error: {what} needs {module}, which is not "
+        f"installed (pip install {module}).\n"
+    )
+
+
+def test_compare_plot_writes_a_png(corpus, tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="--plot needs matplotlib")
+    from matplotlib.image import imread
+
+    out = tmp_path / "compare.png"
+    argv = ["compare", "--train", corpus["train"], "--cv", "2", "--plot", str(out)]
+    assert main(argv + ["--estimators", "hmm,hmm2"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"plot: {out}"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = imread(out)
+    assert image.shape[0] > 200 and image.shape[1] > 400  # a figure, not a stub
+    assert image[..., :3].std() > 0.05  # something drawn on the white canvas
+
+
+def test_compare_nltk_perceptron(corpus, capsys):
+    pytest.importorskip("nltk", reason="the perceptron estimator needs nltk")
+    state = random.getstate()
+    argv = ["compare", "--train", corpus["train"], "--test", corpus["test"]]
+    assert main(argv + ["--estimators", "perceptron,hmm"]) == 0
+    assert random.getstate() == state  # NLTK's seeding of `random` is undone
+    rows, _ = _table(capsys.readouterr().out)
+    assert rows["perceptron"]["estimator"] == "NLTKPerceptronTagger()"
+    assert float(rows["perceptron"]["acc"]) > 0.6
