@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNTagger
-from skrnn._base import ConvergenceMonitor, EncodedSequences
-from skrnn._engine import segment_positions
+from skrnn._base import ConvergenceMonitor, EncodedSequences, WeightAverage
+from skrnn._engine import SparseRows, segment_positions
 from skrnn.datasets import make_sequence_classification, make_tagging
 
 
@@ -99,3 +99,29 @@ def test_convergence_monitor_counts_epochs_without_progress():
     assert not loss_monitor.converged
     loss_monitor.report(-2.5)
     assert loss_monitor.converged
+
+
+def test_lazy_average_of_sparse_rows_equals_the_dense_average():
+    # A table whose steps move a few rows at a time, averaged lazily (only the
+    # moved rows are folded in at each step), against the same average over every
+    # row at every step.
+    rng = np.random.default_rng(0)
+    params = {"table": rng.standard_normal((50, 4)), "W": rng.standard_normal(3)}
+    lazy = WeightAverage({k: v.copy() for k, v in params.items()}, decay=0.95)
+    dense = WeightAverage({k: v.copy() for k, v in params.items()}, decay=0.95)
+    for step in range(300):
+        rows = np.unique(rng.integers(0, 50, 5))
+        params["table"][rows] += rng.standard_normal((rows.size, 4))
+        params["W"] += rng.standard_normal(3)
+        grads = {
+            "table": SparseRows(rows, np.zeros((rows.size, 4)), (50, 4)),
+            "W": np.zeros(3),
+        }
+        lazy.update(params, grads)
+        dense.update(params)
+        if step % 37 == 0 or step == 299:
+            got, expected = lazy.params(), dense.params()
+            for name in params:
+                np.testing.assert_allclose(got[name], expected[name], rtol=1e-10)
+    # untouched rows are averaged too: they lag their (unchanging) value
+    assert not np.allclose(lazy.params()["table"], params["table"])
