@@ -1,10 +1,14 @@
 """Recurrent cells: the time loop of backpropagation through time.
 
-Every cell works on time-major arrays. Its input is the projection of the inputs for
-all steps, ``xproj = x @ W_in + b`` of shape ``(T, B, G*H)``, computed by the layer in
-one GEMM; inside the time loop a cell only adds ``h_{t-1} @ W_rec`` and applies its
-gates. ``backward`` walks from the last step to the first carrying only ``dh`` (and
-``dc``), and returns ``d xproj`` for every step; the weight gradient
+Every cell works on time-major arrays with the directions of a layer stacked on the
+second axis: its input is the projection of the inputs for all steps,
+``xproj = x @ W_in + b`` of shape ``(T, D, B, G*H)``, computed by the layer in one
+GEMM; a state is ``(D, B, H)`` and ``W_rec`` is ``(D, H, G*H)``, so that one call
+per step serves both directions of a bidirectional layer (``np.matmul`` runs one
+GEMM per direction inside, with no Python in between). Inside the time loop a cell
+only adds ``h_{t-1} @ W_rec`` and applies its gates. ``backward`` walks from the last
+step to the first carrying only ``dh`` (and ``dc``), and returns ``d xproj`` for
+every step; the weight gradient
 ``dW_rec = sum_t h_{t-1}^T d pre_t`` is one GEMM over all steps after the loop.
 
 Padding is never masked inside the loop. Sequences are right-padded, so the steps
@@ -30,8 +34,8 @@ class ElmanCell:
 
     def forward(self, params, xproj, h0, c0=None):
         W = params["W_rec"]
-        T, B, H = xproj.shape
-        hs = np.empty((T + 1, B, H), dtype=xproj.dtype)
+        T, D, B, H = xproj.shape
+        hs = np.empty((T + 1, D, B, H), dtype=xproj.dtype)
         hs[0] = h0
         for t in range(T):
             np.matmul(hs[t], W, out=hs[t + 1])
@@ -40,12 +44,12 @@ class ElmanCell:
         return hs[1:], {"hs": hs}
 
     def backward(self, params, dhs, cache):
-        W_T = params["W_rec"].T
+        W_T = _transposed(params["W_rec"])
         hs = cache["hs"]
-        T, B, H = dhs.shape
+        T, D, B, H = dhs.shape
         dtanh = 1.0 - hs[1:] * hs[1:]  # tanh' of every step, outside the loop
         dpre = np.empty_like(dhs)
-        dh = np.zeros((B, H), dtype=dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
             np.multiply(dh, dtanh[t], out=dpre[t])
@@ -75,64 +79,66 @@ class GRUCell:
         return np.zeros(3 * hidden_size, dtype=dtype)
 
     def forward(self, params, xproj, h0, c0=None):
-        W, b_hn = params["W_rec"], params["b_hn"]
-        T, B, G = xproj.shape
+        W, b_hn = params["W_rec"], params["b_hn"][:, None, :]
+        T, D, B, G = xproj.shape
         H = G // 3
-        hs = np.empty((T + 1, B, H), dtype=xproj.dtype)
+        hs = np.empty((T + 1, D, B, H), dtype=xproj.dtype)
         hs[0] = h0
-        gates = np.empty((T, B, G), dtype=xproj.dtype)  # r, z, n after activation
-        rec_n = np.empty((T, B, H), dtype=xproj.dtype)  # h W_hn + b_hn, seen by r
-        rec = np.empty((B, G), dtype=xproj.dtype)
+        gates = np.empty((T, D, B, G), dtype=xproj.dtype)  # r, z, n after activation
+        rec_n = np.empty((T, D, B, H), dtype=xproj.dtype)  # h W_hn + b_hn, seen by r
+        rec = np.empty((D, B, G), dtype=xproj.dtype)
         # sigmoid(x) = (tanh(x / 2) + 1) / 2, with the pre-activations of r and z
         # halved (exactly) in bulk, outside the loop
         half = np.ones(G, dtype=xproj.dtype)
         half[: 2 * H] = 0.5
-        W_half, xproj_half = W * half, xproj[:, :, : 2 * H] * half[: 2 * H]
+        W_half, xproj_half = W * half, xproj[..., : 2 * H] * half[: 2 * H]
         for t in range(T):
             np.matmul(hs[t], W_half, out=rec)
-            rz = gates[t, :, : 2 * H]
-            np.add(xproj_half[t], rec[:, : 2 * H], out=rz)
+            g = gates[t]
+            rz = g[..., : 2 * H]
+            np.add(xproj_half[t], rec[..., : 2 * H], out=rz)
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            g = gates[t]
-            np.add(rec[:, 2 * H :], b_hn, out=rec_n[t])
-            n = g[:, 2 * H :]
-            np.multiply(g[:, :H], rec_n[t], out=n)
-            n += xproj[t, :, 2 * H :]
+            np.add(rec[..., 2 * H :], b_hn, out=rec_n[t])
+            n = g[..., 2 * H :]
+            np.multiply(g[..., :H], rec_n[t], out=n)
+            n += xproj[t, ..., 2 * H :]
             np.tanh(n, out=n)
             # h' = n + z * (h - n)
             np.subtract(hs[t], n, out=hs[t + 1])
-            hs[t + 1] *= g[:, H : 2 * H]
+            hs[t + 1] *= g[..., H : 2 * H]
             hs[t + 1] += n
         return hs[1:], {"hs": hs, "gates": gates, "rec_n": rec_n}
 
     def backward(self, params, dhs, cache):
-        W_T = params["W_rec"].T
+        W_T = _transposed(params["W_rec"])
         hs, gates, rec_n = cache["hs"], cache["gates"], cache["rec_n"]
-        T, B, H = dhs.shape
+        T, D, B, H = dhs.shape
         r, z, n = gates[..., :H], gates[..., H : 2 * H], gates[..., 2 * H :]
         # d pre-activation / d h of every step, outside the loop:
         # dn_pre = dh * dn, dz_pre = dh * dz, dr_pre = dh * dn * rec_n * r (1 - r)
         dn = (1.0 - z) * (1.0 - n * n)
-        drec_dh = np.empty((T, B, 3, H), dtype=dhs.dtype)  # d (h W_rec) / d h
-        drec_dh[:, :, 0] = dn * rec_n * r * (1.0 - r)
-        drec_dh[:, :, 1] = (hs[:-1] - n) * z * (1.0 - z)
-        drec_dh[:, :, 2] = dn * r
-        drec = np.empty((T, B, 3 * H), dtype=dhs.dtype)
+        drec_dh = np.empty((T, D, B, 3, H), dtype=dhs.dtype)  # d (h W_rec) / d h
+        drec_dh[..., 0, :] = dn * rec_n * r * (1.0 - r)
+        drec_dh[..., 1, :] = (hs[:-1] - n) * z * (1.0 - z)
+        drec_dh[..., 2, :] = dn * r
+        drec = np.empty((T, D, B, 3 * H), dtype=dhs.dtype)
         dh_steps = np.empty_like(dhs)
-        dh = np.zeros((B, H), dtype=dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
             dh_steps[t] = dh
-            np.multiply(dh[:, None, :], drec_dh[t], out=drec[t].reshape(B, 3, H))
+            np.multiply(
+                dh[..., None, :], drec_dh[t], out=drec[t].reshape(D, B, 3, H)
+            )
             dh *= z[t]
             dh += drec[t] @ W_T
         dxproj = drec.copy()  # the input sees r and z as the recurrence does, n unreset
-        np.multiply(dh_steps, dn, out=dxproj[:, :, 2 * H :])
+        np.multiply(dh_steps, dn, out=dxproj[..., 2 * H :])
         grads = {
             "W_rec": _sum_outer(hs[:-1], drec),
-            "b_hn": drec[:, :, 2 * H :].sum(axis=(0, 1)),
+            "b_hn": drec[..., 2 * H :].sum(axis=(0, 2)),
         }
         return dxproj, grads, dh
 
@@ -157,15 +163,15 @@ class LSTMCell:
 
     def forward(self, params, xproj, h0, c0=None):
         W = params["W_rec"]
-        T, B, G = xproj.shape
+        T, D, B, G = xproj.shape
         H = G // 4
-        hs = np.empty((T + 1, B, H), dtype=xproj.dtype)
-        cs = np.empty((T + 1, B, H), dtype=xproj.dtype)
+        hs = np.empty((T + 1, D, B, H), dtype=xproj.dtype)
+        cs = np.empty((T + 1, D, B, H), dtype=xproj.dtype)
         hs[0] = h0
         cs[0] = 0.0 if c0 is None else c0
-        gates = np.empty((T, B, G), dtype=xproj.dtype)
-        tanh_c = np.empty((T, B, H), dtype=xproj.dtype)
-        ig = np.empty((B, H), dtype=xproj.dtype)
+        gates = np.empty((T, D, B, G), dtype=xproj.dtype)
+        tanh_c = np.empty((T, D, B, H), dtype=xproj.dtype)
+        ig = np.empty((D, B, H), dtype=xproj.dtype)
         # sigmoid(x) = (tanh(x / 2) + 1) / 2: with the pre-activations of i, f, o
         # halved (exactly), one tanh activates all four gates
         half = np.ones(G, dtype=xproj.dtype)
@@ -180,43 +186,43 @@ class LSTMCell:
             g *= half
             g += shift
             # c = f * c_prev + i * g;  h = o * tanh(c)
-            np.multiply(g[:, H : 2 * H], cs[t], out=cs[t + 1])
-            np.multiply(g[:, :H], g[:, 2 * H : 3 * H], out=ig)
+            np.multiply(g[..., H : 2 * H], cs[t], out=cs[t + 1])
+            np.multiply(g[..., :H], g[..., 2 * H : 3 * H], out=ig)
             cs[t + 1] += ig
             np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(g[:, 3 * H :], tanh_c[t], out=hs[t + 1])
+            np.multiply(g[..., 3 * H :], tanh_c[t], out=hs[t + 1])
         return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_c": tanh_c}
 
     def backward(self, params, dhs, cache):
-        W_T = params["W_rec"].T
+        W_T = _transposed(params["W_rec"])
         hs, cs, gates, tanh_c = (
             cache["hs"],
             cache["cs"],
             cache["gates"],
             cache["tanh_c"],
         )
-        T, B, H = dhs.shape
+        T, D, B, H = dhs.shape
         i, f = gates[..., :H], gates[..., H : 2 * H]
         g, o = gates[..., 2 * H : 3 * H], gates[..., 3 * H :]
         # local derivatives of every step, outside the loop:
         # dc += dh * dc_dh;  d{i,f,g}_pre = dc * dpre_dc;  do_pre = dh * do_dh
         dc_dh = o * (1.0 - tanh_c * tanh_c)
-        dpre_dc = np.empty((T, B, 3, H), dtype=dhs.dtype)
-        dpre_dc[:, :, 0] = g * i * (1.0 - i)
-        dpre_dc[:, :, 1] = cs[:-1] * f * (1.0 - f)
-        dpre_dc[:, :, 2] = i * (1.0 - g * g)
+        dpre_dc = np.empty((T, D, B, 3, H), dtype=dhs.dtype)
+        dpre_dc[..., 0, :] = g * i * (1.0 - i)
+        dpre_dc[..., 1, :] = cs[:-1] * f * (1.0 - f)
+        dpre_dc[..., 2, :] = i * (1.0 - g * g)
         do_dh = tanh_c * o * (1.0 - o)
-        dpre = np.empty((T, B, 4 * H), dtype=dhs.dtype)
-        dh = np.zeros((B, H), dtype=dhs.dtype)
-        dc = np.zeros((B, H), dtype=dhs.dtype)
-        dc_t = np.empty((B, H), dtype=dhs.dtype)
+        dpre = np.empty((T, D, B, 4 * H), dtype=dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
+        dc = np.zeros((D, B, H), dtype=dhs.dtype)
+        dc_t = np.empty((D, B, H), dtype=dhs.dtype)
         for t in reversed(range(T)):
             dh += dhs[t]
             np.multiply(dh, dc_dh[t], out=dc_t)
             dc += dc_t
-            dpre_t = dpre[t].reshape(B, 4, H)
-            np.multiply(dc[:, None, :], dpre_dc[t], out=dpre_t[:, :3])
-            np.multiply(dh, do_dh[t], out=dpre_t[:, 3])
+            dpre_t = dpre[t].reshape(D, B, 4, H)
+            np.multiply(dc[..., None, :], dpre_dc[t], out=dpre_t[..., :3, :])
+            np.multiply(dh, do_dh[t], out=dpre_t[..., 3, :])
             dc *= f[t]
             np.matmul(dpre[t], W_T, out=dh)
         grads = {"W_rec": _sum_outer(hs[:-1], dpre)}
@@ -227,8 +233,20 @@ CELLS = {"rnn": ElmanCell, "gru": GRUCell, "lstm": LSTMCell}
 
 
 def _sum_outer(a, b):
-    """``sum_t a_t^T b_t`` over all steps as a single GEMM."""
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+    """``sum_t a_t^T b_t`` over all steps, one GEMM per direction: ``a`` is
+    ``(T, D, B, H)``, ``b`` ``(T, D, B, G)``, the result ``(D, H, G)``."""
+    return np.stack(
+        [
+            a[:, d].reshape(-1, a.shape[-1]).T @ b[:, d].reshape(-1, b.shape[-1])
+            for d in range(a.shape[1])
+        ]
+    )
+
+
+def _transposed(W):
+    """``W^T`` of each direction, contiguous (a strided view would make every
+    step's GEMM copy it)."""
+    return np.ascontiguousarray(W.transpose(0, 2, 1))
 
 
 def _orthogonal(rng, hidden_size, n_gates, dtype):

@@ -1,10 +1,12 @@
 """Stacked, optionally bidirectional recurrent layers over padded, time-major batches.
 
-A layer projects its input for every step in one GEMM, runs the cell's time loop, and
-after the backward loop forms the input-weight gradient as one GEMM over all steps.
-The backward direction of a bidirectional layer is the same cell run over each
-sequence's valid steps in reverse: the input is gathered through a per-sequence
-reversal index (padding stays at the end), and the outputs are gathered back.
+A layer projects its input for every step and both directions in one GEMM, runs the
+cell's time loop for both directions at once, and after the backward loop forms the
+input-weight gradient and the input's gradient as one GEMM each over all steps. The
+backward direction of a bidirectional layer is the same cell run over each
+sequence's valid steps in reverse: its projected input is gathered through a
+per-sequence reversal index (padding stays at the end), and its outputs are
+gathered back.
 """
 
 import numpy as np
@@ -81,28 +83,19 @@ class RecurrentStack:
             if layer > 0 and dropout is not None:
                 x, mask = dropout(x)
                 dropout_masks.append(mask)
-            out = np.empty((T, B, self.output_size), dtype=x.dtype)
-            layer_caches = {}
+            p = self._layer_params(params, layer)
+            # both directions' input projections in one GEMM, then the backward
+            # direction's steps reversed within each sequence
+            xproj = _by_direction(
+                _project(x, p["W_in"], p["b"]), len(self.directions), reverse, cols
+            )
+            h0, c0 = self._initial_state(initial_state, layer, x.dtype, B)
+            hs, cell_cache = self.cell.forward(p, xproj, h0, c0)
             for k, direction in enumerate(self.directions):
-                prefix = f"rnn.{layer}.{direction}."
-                p = _subdict(params, prefix)
-                x_dir = x if direction == "fw" else x[reverse, cols]
-                xproj = _project(x_dir, p["W_in"], p["b"])
-                h0, c0 = (initial_state or {}).get((layer, direction), (None, None))
-                if h0 is None:
-                    h0 = np.zeros((B, self.hidden_size), dtype=x.dtype)
-                hs, cell_cache = self.cell.forward(p, xproj, h0, c0)
-                h_last = hs[last, cols]
-                c_last = (
-                    cell_cache["cs"][last + 1, cols] if "cs" in cell_cache else None
-                )
-                final_state[(layer, direction)] = (h_last, c_last)
-                if direction == "bw":
-                    hs = hs[reverse, cols]
-                out[:, :, k * self.hidden_size : (k + 1) * self.hidden_size] = hs
-                layer_caches[direction] = (x_dir, cell_cache)
-            caches.append(layer_caches)
-            x = out
+                c = cell_cache["cs"][last + 1, k, cols] if "cs" in cell_cache else None
+                final_state[(layer, direction)] = (hs[last, k, cols], c)
+            caches.append((x, cell_cache))
+            x = _merge_directions(hs, reverse, cols)
         cache = {"caches": caches, "reverse": reverse, "dropout_masks": dropout_masks}
         return x, final_state, cache
 
@@ -116,33 +109,61 @@ class RecurrentStack:
         cols = np.arange(B)
         reverse = cache["reverse"]
         grads, dh0 = {}, {}
-        H = self.hidden_size
         for layer in reversed(range(self.num_layers)):
-            layer_caches = cache["caches"][layer]
-            dx = None
+            x, cell_cache = cache["caches"][layer]
+            p = self._layer_params(params, layer)
+            dhs = _by_direction(dout, len(self.directions), reverse, cols)
+            dxproj, cell_grads, dh = self.cell.backward(p, dhs, cell_cache)
+            dproj = _merge_directions(dxproj, reverse, cols).reshape(T * B, -1)
+            stacked = {
+                "W_in": x.reshape(T * B, -1).T @ dproj,
+                "b": dproj.sum(axis=0),
+            }
+            G = dproj.shape[1] // len(self.directions)
             for k, direction in enumerate(self.directions):
                 prefix = f"rnn.{layer}.{direction}."
-                p = _subdict(params, prefix)
-                x_dir, cell_cache = layer_caches[direction]
-                dhs = dout[:, :, k * H : (k + 1) * H]
-                if direction == "bw":
-                    dhs = dhs[reverse, cols]
-                dxproj, cell_grads, dh0[(layer, direction)] = self.cell.backward(
-                    p, np.ascontiguousarray(dhs), cell_cache
-                )
-                dxproj_2d = dxproj.reshape(T * B, -1)
-                grads[prefix + "W_in"] = x_dir.reshape(T * B, -1).T @ dxproj_2d
-                grads[prefix + "b"] = dxproj_2d.sum(axis=0)
+                for name in ("W_in", "b"):
+                    grads[prefix + name] = np.ascontiguousarray(
+                        stacked[name][..., k * G : (k + 1) * G]
+                    )
                 for name, value in cell_grads.items():
-                    grads[prefix + name] = value
-                dx_dir = (dxproj_2d @ p["W_in"].T).reshape(T, B, -1)
-                if direction == "bw":
-                    dx_dir = dx_dir[reverse, cols]
-                dx = dx_dir if dx is None else dx + dx_dir
+                    grads[prefix + name] = value[k]
+                dh0[(layer, direction)] = dh[k]
+            dout = (dproj @ p["W_in"].T).reshape(T, B, -1)
             if layer > 0 and cache["dropout_masks"]:
-                dx *= cache["dropout_masks"][layer - 1]
-            dout = dx
+                dout *= cache["dropout_masks"][layer - 1]
         return dout, grads, dh0
+
+    def _layer_params(self, params, layer):
+        """The parameters of ``layer`` with its directions side by side: input
+        weights and biases concatenated along the gates (one projection GEMM for
+        all), recurrent ones stacked on a leading direction axis."""
+        parts = [_subdict(params, f"rnn.{layer}.{d}.") for d in self.directions]
+        if len(parts) == 1:
+            (p,) = parts
+            return {k: v if k in ("W_in", "b") else v[None] for k, v in p.items()}
+        return {
+            name: (
+                np.concatenate([p[name] for p in parts], axis=-1)
+                if name in ("W_in", "b")
+                else np.stack([p[name] for p in parts])
+            )
+            for name in parts[0]
+        }
+
+    def _initial_state(self, initial_state, layer, dtype, B):
+        """``(h0, c0)`` of ``layer``, stacked as ``(D, B, H)`` (``c0`` None when no
+        direction has one)."""
+        h0 = np.zeros((len(self.directions), B, self.hidden_size), dtype=dtype)
+        c0 = None
+        for k, direction in enumerate(self.directions):
+            h, c = (initial_state or {}).get((layer, direction), (None, None))
+            if h is not None:
+                h0[k] = h
+            if c is not None:
+                c0 = np.zeros_like(h0) if c0 is None else c0
+                c0[k] = c
+        return h0, c0
 
 
 def _project(x, W, b):
@@ -151,6 +172,32 @@ def _project(x, W, b):
     xproj = x.reshape(T * B, D) @ W
     xproj += b
     return xproj.reshape(T, B, -1)
+
+
+def _by_direction(a, n_directions, reverse, cols):
+    """``(T, B, n_directions * K)``, directions side by side, as
+    ``(T, n_directions, B, K)``, each sequence's valid steps reversed for the
+    backward direction."""
+    if n_directions == 1:
+        return a[:, None]
+    T, B, width = a.shape
+    K = width // 2
+    out = np.empty((T, 2, B, K), dtype=a.dtype)
+    out[:, 0] = a[:, :, :K]
+    out[:, 1] = a[reverse, cols, K:]
+    return out
+
+
+def _merge_directions(a, reverse, cols):
+    """The inverse of ``_by_direction``: ``(T, n_directions, B, K)`` back to
+    ``(T, B, n_directions * K)`` in the input's step order."""
+    T, n_directions, B, K = a.shape
+    if n_directions == 1:
+        return a[:, 0]
+    out = np.empty((T, B, 2 * K), dtype=a.dtype)
+    out[:, :, :K] = a[:, 0]
+    out[:, :, K:] = a[:, 1][reverse, cols]
+    return out
 
 
 def _reversal_index(lengths, T):
