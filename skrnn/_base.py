@@ -27,6 +27,7 @@ from ._engine import (
     length_batches,
     make_batch,
     segment_positions,
+    token_batches,
 )
 
 # Prediction runs in float64 so that a sequence's output does not depend on which
@@ -34,6 +35,9 @@ from ._engine import (
 # the last bits; scikit-learn's subset-invariance checks compare at atol=1e-7).
 PREDICT_DTYPE = np.float64
 PREDICT_BATCH_SIZE = 256
+# Prediction batches of sentences hold at most this many padded steps (see
+# token_batches).
+PREDICT_BATCH_TOKENS = 2048
 
 # The engine's GEMMs are small (one step of a batch, one batch's projection): on the
 # 2 shared cores we measure on, multi-threaded OpenBLAS spends its time synchronising
@@ -520,7 +524,8 @@ class BaseRNN(BaseEstimator):
         out = np.empty((n_rows, len(self.classes_)), dtype=PREDICT_DTYPE)
         nonempty = np.flatnonzero(encoded.lengths)
         offsets = encoded.offsets
-        for index in length_batches(encoded.lengths[nonempty], PREDICT_BATCH_SIZE):
+        batches = token_batches(encoded.lengths[nonempty], PREDICT_BATCH_TOKENS)
+        for index in batches:
             index = nonempty[index]
             log_proba = network.predict_log_proba(params, encoded.batch(index))
             if per_step:

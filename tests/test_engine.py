@@ -12,6 +12,7 @@ from skrnn._engine import (
     clip_grad_norm,
     length_batches,
     make_batch,
+    token_batches,
 )
 
 LENGTHS = np.array([5, 3, 1])
@@ -504,3 +505,18 @@ def test_learns_delayed_copy_with_lag_two(cell):
     predicted = net.predict_log_proba(params, batch).argmax(axis=1)
     valid = np.tile(np.arange(length) >= lag, 200)  # steps with something to copy
     assert (predicted[valid] == batch.targets[valid]).mean() > 0.95
+
+
+def test_token_batches_cover_every_sequence_once_within_the_budget():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(0, 60, size=500)
+    batches = token_batches(lengths, 256)
+    np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(500))
+    for index in batches:
+        padded = index.size * max(lengths[index].max(), 1)
+        assert padded <= 256 or index.size == 1
+    # a sequence longer than the budget gets a batch of its own
+    assert [b.tolist() for b in token_batches(np.array([3, 300, 2]), 100)] == [
+        [1],
+        [0, 2],
+    ]

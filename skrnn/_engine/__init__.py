@@ -10,6 +10,7 @@ from .batching import (
     make_batch,
     segment_positions,
     stream_positions,
+    token_batches,
 )
 from .cells import CELLS
 from .embedding import SparseRows
@@ -32,4 +33,5 @@ __all__ = [
     "make_batch",
     "segment_positions",
     "stream_positions",
+    "token_batches",
 ]

@@ -28,6 +28,23 @@ def length_batches(lengths, batch_size, rng=None):
     return batches
 
 
+def token_batches(lengths, max_tokens):
+    """Indices of the sequences of each batch for prediction: longest first, each
+    batch as many sequences as fit in ``max_tokens`` padded steps (at least one).
+
+    Cutting by padded size rather than by a count of sequences keeps little
+    padding on long sequences and few, large steps on short ones.
+    """
+    order = np.argsort(-np.asarray(lengths), kind="stable")
+    sizes = np.maximum(max_tokens // np.maximum(np.asarray(lengths)[order], 1), 1)
+    batches, start = [], 0
+    while start < order.size:  # one pass per batch, not per sequence
+        stop = start + int(sizes[start])
+        batches.append(order[start:stop])
+        start = stop
+    return batches
+
+
 def padded_positions(offsets, lengths, index):
     """``(T, B)`` positions into the flat arrays for sequences ``index`` (padding
     points at each sequence's first step), and the batch lengths."""
