@@ -6,8 +6,11 @@ The ``flat_*`` functions flatten both sides (checking that each predicted sequen
 is as long as the true one) and delegate to :mod:`sklearn.metrics`; the ``*_scorer``
 objects plug them into ``cross_val_score`` and ``GridSearchCV``.
 
-Every function also accepts flat 1-D label arrays, which is what the taggers return
-for the 2-D numeric input path.
+Every ``flat_*`` and ``sequence_*`` function also accepts flat 1-D label arrays,
+which is what the taggers return for the 2-D numeric input path.
+
+The ``entity_*`` functions score named-entity style tags (BIO/IOB2/IOBES) by whole
+entities, as conlleval and seqeval do; they live in ``skrnn._entities``.
 """
 
 from itertools import chain
@@ -16,7 +19,22 @@ import numpy as np
 from sklearn import metrics as _skm
 from sklearn.utils.multiclass import unique_labels
 
+from ._entities import (
+    entity_classification_report,
+    entity_f1_score,
+    entity_precision_score,
+    entity_recall_score,
+)
+
 __all__ = [
+    "entity_classification_report",
+    "entity_f1_macro_scorer",
+    "entity_f1_score",
+    "entity_f1_scorer",
+    "entity_precision_score",
+    "entity_precision_scorer",
+    "entity_recall_score",
+    "entity_recall_scorer",
     "flat_accuracy_score",
     "flat_accuracy_scorer",
     "flat_classification_report",
@@ -369,3 +387,9 @@ flat_f1_macro_scorer = _skm.make_scorer(flat_f1_score, average="macro")
 flat_f1_micro_scorer = _skm.make_scorer(flat_f1_score, average="micro")
 flat_f1_weighted_scorer = _skm.make_scorer(flat_f1_score, average="weighted")
 sequence_accuracy_scorer = _skm.make_scorer(sequence_accuracy_score)
+# Lenient (conlleval) entity scores; for strict ones make a scorer with
+# make_scorer(entity_f1_score, mode="strict", scheme="IOB2").
+entity_f1_scorer = _skm.make_scorer(entity_f1_score)
+entity_f1_macro_scorer = _skm.make_scorer(entity_f1_score, average="macro")
+entity_precision_scorer = _skm.make_scorer(entity_precision_score)
+entity_recall_scorer = _skm.make_scorer(entity_recall_score)
