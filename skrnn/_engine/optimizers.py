@@ -73,11 +73,24 @@ class Adam:
             if name not in self.m:
                 self.m[name] = np.zeros_like(param)
                 self.v[name] = np.zeros_like(param)
-            m = b1 * _take(self.m[name], rows) + (1 - b1) * g
-            v = b2 * _take(self.v[name], rows) + (1 - b2) * (g * g)
-            _assign(self.m[name], rows, m)
-            _assign(self.v[name], rows, v)
-            _subtract(param, rows, lr * m / (np.sqrt(v) + self.epsilon))
+            # in place, on the rows gathered once for a sparse gradient: a step
+            # of a small network is dominated by temporaries otherwise
+            m, v = _take(self.m[name], rows), _take(self.v[name], rows)
+            g = g.astype(param.dtype, copy=False)
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            step = np.sqrt(v)
+            step += self.epsilon
+            np.divide(m, step, out=step)
+            step *= lr
+            if rows is None:
+                param -= step
+            else:
+                self.m[name][rows] = m
+                self.v[name][rows] = v
+                param[rows] -= step
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
