@@ -12,11 +12,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._base import BaseRNN, EncodedSequences
 from ._data import Vocabulary, validate_sequences
 from ._engine.heads import POOLINGS
+from ._persistence import SaveMixin
 
 __all__ = ["RNNClassifier"]
 
 
-class RNNClassifier(ClassifierMixin, BaseRNN):
+class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
     """Recurrent neural network classifier of whole sequences.
 
     The network reads a sequence (embedded tokens, or per-step feature vectors),
@@ -129,7 +130,7 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         input only): ``X.shape[1]`` of a plain array, i.e. the number of time
         steps ``T`` of a 2-D ``(n, T)`` or 3-D ``(n, T, d)`` array, and the number
         of channels of a list of 2-D arrays.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
     params_ : dict of ndarray
         The network's parameters (their moving average, see ``average_decay``).

@@ -11,6 +11,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from ._data import split_sequences, validate_sequences, validate_tags
 from ._hmm_inference import forward_backward, viterbi
 from ._hmm_lexicon import SuffixModel
+from ._persistence import SaveMixin
 from ._tagging import TaggerMixin
 
 # Pseudo-count of the suffix model's ``P(tag | word)`` added to a known word's
@@ -22,7 +23,7 @@ _LEXICAL_PRIOR = 1.0
 _UNSEEN_COUNT = 0.5
 
 
-class HMMTagger(TaggerMixin, BaseEstimator):
+class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
     """Hidden Markov model tagger trained by counting.
 
     Models ``P(x, y) = P(y_1 | <s>) prod_t P(y_t | y_{t-1}) P(x_t | y_t)
@@ -82,7 +83,7 @@ class HMMTagger(TaggerMixin, BaseEstimator):
         Per-tag feature variances (numeric input only).
     n_features_in_ : int
         Number of features per step (numeric input only).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when fitted on a DataFrame.
 
     See Also

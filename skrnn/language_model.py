@@ -149,7 +149,7 @@ class RNNLanguageModel(BaseRNN):
         Ids of the end token and of the unknown word.
     counts_ : ndarray of int
         Training frequency of each id.
-    class_bounds_ : ndarray of shape (n_classes_ + 1,)
+    class_bounds_ : ndarray of shape (`n_classes_` + 1,)
         Class ``c`` of the class softmax holds ids ``class_bounds_[c]`` to
         ``class_bounds_[c + 1] - 1``. ``[0, V]`` for the full softmax.
     n_classes_ : int

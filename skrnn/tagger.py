@@ -15,12 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN, EncodedSequences
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
+from ._persistence import SaveMixin
 from ._tagging import TaggerMixin
 
 __all__ = ["RNNTagger"]
 
 
-class RNNTagger(TaggerMixin, BaseRNN):
+class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     """Recurrent neural network tagger: one label per token of a sequence.
 
     A recurrent network (by default a two-layer bidirectional GRU) trained with
@@ -121,7 +122,7 @@ class RNNTagger(TaggerMixin, BaseRNN):
         sequences.
     n_features_in_ : int
         Number of features per step. Only after a fit on numeric input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only after a fit on a DataFrame with string column names.
     loss_curve_ : list of float
         Mean training loss per epoch.
