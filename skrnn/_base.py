@@ -6,6 +6,8 @@ similar length, the optimizer, clipping, early stopping, per-epoch history and
 progress lines, ``warm_start`` and ``partial_fit``.
 """
 
+import functools
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._engine import (
     CELLS,
@@ -27,6 +29,7 @@ from ._engine import (
     length_batches,
     make_batch,
     segment_positions,
+    threads,
     token_batches,
 )
 
@@ -39,11 +42,37 @@ PREDICT_BATCH_SIZE = 256
 # token_batches).
 PREDICT_BATCH_TOKENS = 2048
 
-# The engine's GEMMs are small (one step of a batch, one batch's projection): on the
-# 2 shared cores we measure on, multi-threaded OpenBLAS spends its time synchronising
-# threads and a UD EWT epoch ran 10x slower than with one thread. (threadpoolctl is
-# a dependency of scikit-learn.)
-_one_blas_thread = threadpool_limits.wrap(limits=1, user_api="blas")
+def _engine_threads(method):
+    """Run ``method`` with the engine's large products on as many threads as BLAS
+    may use (threadpoolctl's limit, by default the cores) and BLAS itself on one.
+
+    The per-step products of the time loop are small (``B`` rows): on the 2 shared
+    cores we measure on, multi-threaded OpenBLAS spent its time synchronising
+    threads there, and an epoch ran up to 10x slower than with one thread. The
+    products over all steps of a batch are split across threads by the engine
+    instead (``skrnn._engine.gemm``). ``threadpoolctl.threadpool_limits(1)``
+    around a fit makes it serial. (threadpoolctl is a dependency of
+    scikit-learn.)
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        if getattr(_inside_engine_threads, "value", False):  # validation in fit
+            return method(*args, **kwargs)
+        blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        with threadpool_limits(limits=1, user_api="blas"), threads(min(blas or [1])):
+            _inside_engine_threads.value = True
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _inside_engine_threads.value = False
+
+    return wrapper
+
+
+_inside_engine_threads = threading.local()
+# the language model's name for it
+_one_blas_thread = _engine_threads
 
 
 @dataclass
@@ -339,7 +368,7 @@ class BaseRNN(BaseEstimator):
 
     # --- training -------------------------------------------------------------------
 
-    @_one_blas_thread
+    @_engine_threads
     def _fit(self, X, y, *, incremental, **encode_kwargs):
         fresh = not self._is_fitted_network() or not (self.warm_start or incremental)
         if fresh:
@@ -509,7 +538,7 @@ class BaseRNN(BaseEstimator):
 
     # --- prediction -----------------------------------------------------------------
 
-    @_one_blas_thread
+    @_engine_threads
     def _predict_log_proba_encoded(self, encoded, params=None):
         """Log-probabilities in input order: ``(n_steps, n_classes)`` per step, or
         ``(n_sequences, n_classes)`` per sequence.

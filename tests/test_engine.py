@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
+from skrnn import RNNTagger
 from skrnn._engine import (
     CELLS,
     OPTIMIZERS,
@@ -12,8 +13,12 @@ from skrnn._engine import (
     clip_grad_norm,
     length_batches,
     make_batch,
+    network,
+    recurrent,
+    threads,
     token_batches,
 )
+from skrnn._engine.gemm import matmul
 
 LENGTHS = np.array([5, 3, 1])
 VOCAB, N_FEATURES, N_OUT = 7, 2, 3
@@ -520,3 +525,43 @@ def test_token_batches_cover_every_sequence_once_within_the_budget():
         [1],
         [0, 2],
     ]
+
+
+@pytest.mark.parametrize("shape", [(700, 50, 300), (50, 700, 2000), (3, 4, 5)])
+def test_threaded_matmul_equals_the_product(shape):
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    for n_threads in (1, 2, 3):
+        with threads(n_threads):
+            np.testing.assert_allclose(matmul(a, b), a @ b, atol=1e-10)
+            flipped = b[:, ::-1]  # a strided operand
+            np.testing.assert_allclose(matmul(a, flipped), a @ flipped, atol=1e-10)
+
+
+def test_a_fit_threads_the_engine_as_blas_may():
+    from threadpoolctl import threadpool_limits
+
+    from skrnn._engine import gemm
+
+    seen = []
+    original = gemm.matmul
+
+    def spy(a, b):
+        seen.append(gemm._state["n_threads"])
+        return original(a, b)
+
+    X, y = [["a", "b"], ["b", "a"]] * 10, [["x", "y"], ["y", "x"]] * 10
+    tagger = RNNTagger(hidden_size=4, max_iter=1, early_stopping=False)
+    with threadpool_limits(limits=2, user_api="blas"):
+        for module in (recurrent, network):
+            module.matmul = spy
+        try:
+            tagger.fit(X, y)
+            with threadpool_limits(limits=1, user_api="blas"):
+                tagger.fit(X, y)
+        finally:
+            for module in (recurrent, network):
+                module.matmul = original
+    assert set(seen) == {1, 2}
+    assert gemm._state["n_threads"] == 1  # restored after the fit

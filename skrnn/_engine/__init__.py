@@ -14,6 +14,7 @@ from .batching import (
 )
 from .cells import CELLS
 from .embedding import SparseRows
+from .gemm import threads
 from .language import SOFTMAXES, LanguageNetwork
 from .network import HEADS, Batch, SequenceNetwork
 from .optimizers import OPTIMIZERS, clip_grad_norm
@@ -33,5 +34,6 @@ __all__ = [
     "make_batch",
     "segment_positions",
     "stream_positions",
+    "threads",
     "token_batches",
 ]

@@ -19,6 +19,8 @@ gradient as well.
 
 import numpy as np
 
+from .gemm import matmul
+
 
 class ElmanCell:
     """The seed's network: ``h_t = tanh(x_t U + h_{t-1} W + b)``."""
@@ -235,9 +237,10 @@ CELLS = {"rnn": ElmanCell, "gru": GRUCell, "lstm": LSTMCell}
 def _sum_outer(a, b):
     """``sum_t a_t^T b_t`` over all steps, one GEMM per direction: ``a`` is
     ``(T, D, B, H)``, ``b`` ``(T, D, B, G)``, the result ``(D, H, G)``."""
+    H, G = a.shape[-1], b.shape[-1]
     return np.stack(
         [
-            a[:, d].reshape(-1, a.shape[-1]).T @ b[:, d].reshape(-1, b.shape[-1])
+            matmul(a[:, d].reshape(-1, H).T, b[:, d].reshape(-1, G))
             for d in range(a.shape[1])
         ]
     )

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from .embedding import SparseRows, embed, embedding_grads, init_table
+from .gemm import matmul
 from .heads import (
     POOLINGS,
     log_softmax,
@@ -190,7 +191,7 @@ class SequenceNetwork:
             pooled, argmax = valid_steps(out, mask.T), None
         else:
             pooled, argmax = pool(out, lengths, mask, self.head, self.n_directions)
-        logits = pooled @ params["head.W"]
+        logits = matmul(pooled, params["head.W"])
         logits += params["head.b"]
         bag = None
         if self.n_bag:
@@ -220,14 +221,14 @@ class SequenceNetwork:
             weights = np.repeat(weights, batch.lengths)
         loss, dlogits = softmax_cross_entropy(logits, batch.targets, weights)
         grads = {
-            "head.W": cache["pooled"].T @ dlogits,
+            "head.W": matmul(cache["pooled"].T, dlogits),
             "head.b": dlogits.sum(axis=0),
         }
         if self.n_bag:
             grads["bag"] = _bag_grad(
                 cache["bag"], batch.bag_ids, dlogits, params["bag"]
             )
-        dpooled = dlogits @ params["head.W"].T
+        dpooled = matmul(dlogits, params["head.W"].T)
         mask = cache["mask"]
         if self.head == "step":
             dout = valid_steps_backward(dpooled, mask.T, cache["out_shape"])

@@ -12,6 +12,7 @@ gathered back.
 import numpy as np
 
 from .cells import CELLS
+from .gemm import matmul
 
 
 class RecurrentStack:
@@ -116,7 +117,7 @@ class RecurrentStack:
             dxproj, cell_grads, dh = self.cell.backward(p, dhs, cell_cache)
             dproj = _merge_directions(dxproj, reverse, cols).reshape(T * B, -1)
             stacked = {
-                "W_in": x.reshape(T * B, -1).T @ dproj,
+                "W_in": matmul(x.reshape(T * B, -1).T, dproj),
                 "b": dproj.sum(axis=0),
             }
             G = dproj.shape[1] // len(self.directions)
@@ -129,7 +130,7 @@ class RecurrentStack:
                 for name, value in cell_grads.items():
                     grads[prefix + name] = value[k]
                 dh0[(layer, direction)] = dh[k]
-            dout = (dproj @ p["W_in"].T).reshape(T, B, -1)
+            dout = matmul(dproj, p["W_in"].T).reshape(T, B, -1)
             if layer > 0 and cache["dropout_masks"]:
                 dout *= cache["dropout_masks"][layer - 1]
         return dout, grads, dh0
@@ -169,7 +170,7 @@ class RecurrentStack:
 def _project(x, W, b):
     """Input projection of every step at once: one ``(T*B, D) @ (D, G)`` GEMM."""
     T, B, D = x.shape
-    xproj = x.reshape(T * B, D) @ W
+    xproj = matmul(x.reshape(T * B, D), W)
     xproj += b
     return xproj.reshape(T, B, -1)
 

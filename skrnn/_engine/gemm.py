@@ -1,0 +1,66 @@
+"""Large matrix products split across threads.
+
+Three quarters of a training step's arithmetic is in the products outside the time
+loop (the input projection of every step, the weight gradients, the input's
+gradient), each a GEMM over all ``T * B`` steps of a batch. Those split well: the
+output is cut in ``n_threads`` blocks of rows (or of columns, whichever is longer)
+and each block is computed by single-threaded BLAS in a thread of its own (NumPy
+releases the GIL inside BLAS). The products inside the time loop stay serial: at
+``B`` rows they are too small to share.
+
+Why not BLAS's own threads: OpenBLAS's threads wait for each other by spinning, and
+on a machine whose cores are shared with other work a 2-thread GEMM was measured
+5-10x slower than a 1-thread one; a block that waits for a core here only waits.
+
+``threads(n)`` sets how many threads the products of the enclosed code may use
+(1, the default, is plain ``a @ b``).
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
+
+# below this many output elements a product is not worth a thread's hand-off
+_MIN_SPLIT = 32_768
+
+_state = {"n_threads": 1, "pool": None}
+
+
+@contextmanager
+def threads(n_threads):
+    """Let ``matmul`` use ``n_threads`` threads inside the ``with`` block."""
+    previous = _state["n_threads"]
+    _state["n_threads"] = max(1, int(n_threads))
+    if _state["n_threads"] > 1 and (
+        _state["pool"] is None or _state["pool"]._max_workers < _state["n_threads"]
+    ):
+        _state["pool"] = ThreadPoolExecutor(_state["n_threads"] - 1)
+    try:
+        yield
+    finally:
+        _state["n_threads"] = previous
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-D arrays, the output's blocks computed in parallel."""
+    n = _state["n_threads"]
+    rows, cols = a.shape[0], b.shape[1]
+    if n == 1 or rows * cols < _MIN_SPLIT:
+        return a @ b
+    out = np.empty((rows, cols), dtype=np.result_type(a, b))
+    by_rows = rows >= cols
+    edges = np.linspace(0, rows if by_rows else cols, n + 1).astype(int)
+    blocks = [slice(*edge) for edge in zip(edges[:-1], edges[1:], strict=True)]
+
+    def block(s):
+        if by_rows:
+            np.matmul(a[s], b, out=out[s])
+        else:
+            np.matmul(a, b[:, s], out=out[:, s])
+
+    futures = [_state["pool"].submit(block, s) for s in blocks[1:]]
+    block(blocks[0])
+    for future in futures:
+        future.result()
+    return out
