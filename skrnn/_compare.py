@@ -397,8 +397,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--save",
         metavar="DIR",
-        help="save each fitted model as DIR/<name>.skrnn (after --cv: refitted on "
-        "the whole train file)",
+        help="save each fitted model as DIR/<name>.skrnn, to read back with "
+        "skrnn.load (after --cv: refitted on the whole train file)",
     )
     parser.add_argument(
         "--verbose",

@@ -3,6 +3,7 @@ import re
 import subprocess
 import sys
 from itertools import chain
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -297,7 +298,7 @@ def test_compare_plot_writes_a_png(corpus, tmp_path, capsys):
     assert image[..., :3].std() > 0.05  # something drawn on the white canvas
 
 
-def test_compare_nltk_perceptron(corpus, capsys):
+def test_compare_nltk_perceptron(corpus, tmp_path, capsys):
     pytest.importorskip("nltk", reason="the perceptron estimator needs nltk")
     state = random.getstate()
     argv = ["compare", "--train", corpus["train"], "--test", corpus["test"]]
@@ -306,3 +307,47 @@ def test_compare_nltk_perceptron(corpus, capsys):
     rows, _ = _table(capsys.readouterr().out)
     assert rows["perceptron"]["estimator"] == "NLTKPerceptronTagger()"
     assert float(rows["perceptron"]["acc"]) > 0.6
+    # Same seed, same scores; --save skips the model it cannot save.
+    argv += ["--estimators", "perceptron", "--save", str(tmp_path)]
+    assert main(argv) == 0
+    again, other = _table(capsys.readouterr().out)
+    assert again["perceptron"] == rows["perceptron"] | {"fit": ANY, "predict": ANY}
+    assert other[-1] == (
+        "perceptron: not saved (NLTKPerceptronTagger has no save method)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def _load():
+    import skrnn
+
+    if not hasattr(skrnn, "load"):
+        pytest.skip("skrnn.load (skrnn/_persistence.py) is not in this checkout")
+    return skrnn.load
+
+
+def test_compare_save_after_test_is_the_scored_model(corpus, tmp_path, capsys):
+    load = _load()
+    out = tmp_path / "models"
+    argv = ["compare", "--train", corpus["train"], "--test", corpus["test"]]
+    argv += ["--estimators", "hmm,rnn", "--max-iter", "1", "--save", str(out)]
+    assert main(argv) == 0
+    rows, other = _table(capsys.readouterr().out)
+    assert other[-2:] == [f"saved: {out / 'hmm.skrnn'}", f"saved: {out / 'rnn.skrnn'}"]
+    for name in ["hmm", "rnn"]:
+        model = load(out / f"{name}.skrnn")
+        assert repr(model) == rows[name]["estimator"]
+        score = model.score(corpus["X_test"], corpus["y_test"])
+        assert f"{score:.4f}" == rows[name]["acc"]
+
+
+def test_compare_save_after_cv_refits_on_the_whole_file(corpus, tmp_path, capsys):
+    load = _load()
+    out = tmp_path / "models"
+    argv = ["compare", "--train", corpus["train_tsv"], "--cv", "2"]
+    assert main(argv + ["--estimators", "hmm2", "--save", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"saved: {out / 'hmm2.skrnn'}"
+    loaded = load(out / "hmm2.skrnn").predict(corpus["X_test"])
+    model = HMMTagger(order=2).fit(corpus["X"], corpus["y"])
+    expected = model.predict(corpus["X_test"])
+    assert all(map(np.array_equal, loaded, expected))
