@@ -1,5 +1,6 @@
 """skrnn: scikit-learn estimators for sequences on a small NumPy BPTT engine."""
 
+from ._persistence import load, save
 from .classifier import RNNClassifier
 from .hmm import HMMTagger
 from .language_model import RNNLanguageModel
@@ -14,4 +15,6 @@ __all__ = [
     "RNNLanguageModel",
     "RNNTagger",
     "Tokenizer",
+    "load",
+    "save",
 ]

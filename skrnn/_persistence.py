@@ -1,0 +1,543 @@
+"""Model files that run no code when loaded.
+
+A model file is an ``.npz`` archive (``np.savez_compressed``): every numeric,
+boolean or string array of the fitted estimator is one member, and one more
+member, ``skrnn_header``, holds UTF-8 JSON with everything else: the format
+name and version, the skrnn/scikit-learn/NumPy versions that wrote it, and the
+estimator as a tree of tagged values (its ``get_params(deep=False)``, the rest
+of its attributes, vocabularies, classes, history, optimizer state).
+
+Loading reads the arrays with ``allow_pickle=False`` and parses the JSON; the
+only objects it builds are plain values (None, bool, int, float, str, bytes,
+list, tuple, dict), NumPy arrays and scalars, NumPy random generators, and
+instances of the classes in :func:`_estimator_classes` and
+:func:`_helper_classes`, a fixed whitelist: estimators are rebuilt with their
+``__init__`` (which only stores the hyperparameters), helper objects with
+``object.__new__``, and both get their saved attributes back as data. No
+``__setstate__``, ``__reduce__`` or import named by the file is ever called.
+The same approach as skops' ``trusted`` types, with the list fixed by skrnn.
+
+See docs/model_files.md for what is supported and why.
+"""
+
+import inspect
+import io
+import json
+import os
+import warnings
+import zipfile
+import zlib
+from functools import cache
+
+import numpy as np
+
+__all__ = ["SaveMixin", "load", "save"]
+
+FORMAT = "skrnn-model"
+FORMAT_VERSION = 1
+_HEADER = "skrnn_header"
+_ZIP_MAGIC = b"PK\x03\x04"
+# What zipfile and zlib raise on damaged archives (a flipped byte in a header
+# can also ask for an unsupported compression method or zip feature).
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+)
+# Bit generators whose state is plain ints and arrays (numpy.random's own).
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+# Tags of the JSON tree; a plain dict whose keys start with "__" is written as
+# a list of pairs, so that no user dict can be read as a tag.
+_TAGS = (
+    "__array__",
+    "__objects__",
+    "__scalar__",
+    "__bytes__",
+    "__tuple__",
+    "__dict__",
+    "__generator__",
+    "__random_state__",
+    "__object__",
+    "__estimator__",
+)
+
+
+# ------------------------------------------------------------------ whitelist
+
+
+@cache
+def _estimator_classes():
+    """Estimators a model file may hold, by the stable name written in it."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        MaxAbsScaler,
+        MinMaxScaler,
+        Normalizer,
+        RobustScaler,
+        StandardScaler,
+    )
+
+    from .classifier import RNNClassifier
+    from .hmm import HMMTagger
+    from .language_model import RNNLanguageModel
+    from .preprocessing import Tokenizer
+    from .tagger import RNNTagger
+
+    skrnn = [HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, Tokenizer]
+    # scikit-learn transformers whose fitted state is arrays and numbers only.
+    sklearn = {
+        "sklearn.pipeline.Pipeline": Pipeline,
+        "sklearn.preprocessing.MaxAbsScaler": MaxAbsScaler,
+        "sklearn.preprocessing.MinMaxScaler": MinMaxScaler,
+        "sklearn.preprocessing.Normalizer": Normalizer,
+        "sklearn.preprocessing.RobustScaler": RobustScaler,
+        "sklearn.preprocessing.StandardScaler": StandardScaler,
+    }
+    return {**{f"skrnn.{cls.__name__}": cls for cls in skrnn}, **sklearn}
+
+
+@cache
+def _helper_classes():
+    """skrnn's small objects inside fitted estimators, rebuilt from their
+    attributes alone (no ``__init__``)."""
+    from ._base import History
+    from ._data import TokenFeaturizer, Vocabulary
+    from ._engine.optimizers import SGD, Adam
+    from ._hmm_lexicon import SuffixModel
+
+    classes = [History, TokenFeaturizer, Vocabulary, SGD, Adam, SuffixModel]
+    return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
+
+
+def _name_of(cls, registry):
+    for name, known in registry.items():
+        if cls is known:
+            return name
+    return None
+
+
+# ------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    """Turns a value into a JSON tree; arrays go to ``self.arrays``."""
+
+    def __init__(self):
+        self.arrays = {}
+        self._memo = {}  # id(array) -> member name: shared arrays stay shared
+
+    def encode(self, value, where):
+        # NumPy scalars first: np.float64 is a float and np.str_ a str, but their
+        # type is kept.
+        if isinstance(value, np.generic):
+            return self._scalar(value, where)
+        if type(value) in (type(None), bool, int, float, str):
+            return value
+        if type(value) is bytes:
+            return {"__bytes__": value.hex()}
+        if type(value) is np.ndarray:
+            return self._array(value, where)
+        if isinstance(value, np.random.Generator):
+            return {"__generator__": self._bit_state(value.bit_generator, where)}
+        if type(value) is np.random.RandomState:
+            state = value.get_state(legacy=False)
+            return {"__random_state__": self.encode(state, where)}
+        cls = type(value)
+        name = _name_of(cls, _estimator_classes())
+        if name is not None:
+            return self._estimator(value, name, where)
+        name = _name_of(cls, _helper_classes())
+        if name is not None:
+            return self._helper(value, name, where)
+        if cls is tuple:
+            return {"__tuple__": self._items(value, where)}
+        if cls is list:
+            return self._items(value, where)
+        if cls is dict:
+            return self._dict(value, where)
+        raise TypeError(
+            f"Cannot save {where}: a {cls.__module__}.{cls.__qualname__} is not a "
+            "value skrnn model files hold (plain values, NumPy arrays, and skrnn's "
+            "and a few scikit-learn classes; see docs/model_files.md). Use "
+            "skops.io.dump for other objects."
+        )
+
+    def _scalar(self, value, where):
+        if value.dtype.kind not in "biufU":
+            raise TypeError(f"Cannot save {where}: a NumPy {value.dtype} scalar.")
+        return {"__scalar__": [value.dtype.str, value.item()]}
+
+    def _array(self, value, where):
+        if value.dtype.hasobject:
+            if value.dtype != object:
+                raise TypeError(f"Cannot save {where}: a structured object array.")
+            items = [
+                self.encode(item, f"{where}[{i}]") for i, item in enumerate(value.flat)
+            ]
+            return {"__objects__": {"shape": list(value.shape), "items": items}}
+        name = self._memo.get(id(value))
+        if name is None:
+            name = f"a{len(self.arrays)}"
+            self.arrays[name] = value
+            self._memo[id(value)] = name
+        return {"__array__": name}
+
+    def _bit_state(self, bit_generator, where):
+        state = bit_generator.state
+        if state.get("bit_generator") not in _BIT_GENERATORS:
+            raise TypeError(
+                f"Cannot save {where}: a generator on {type(bit_generator).__name__}."
+            )
+        return self.encode(state, where)
+
+    def _items(self, values, where):
+        return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(values)]
+
+    def _dict(self, value, where):
+        if all(type(k) is str and not k.startswith("__") for k in value):
+            return {k: self.encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {
+            "__dict__": [
+                [self.encode(k, f"{where} key"), self.encode(v, f"{where}[{k!r}]")]
+                for k, v in value.items()
+            ]
+        }
+
+    def _attributes(self, obj, where, skip=()):
+        return {
+            k: self.encode(v, f"{where}.{k}")
+            for k, v in vars(obj).items()
+            if k not in skip
+        }
+
+    def _estimator(self, est, name, where):
+        params = est.get_params(deep=False)
+        body = {
+            "class": name,
+            "params": {
+                k: self.encode(v, f"{where} parameter {k}") for k, v in params.items()
+            },
+            "state": self._attributes(est, where, skip=params),
+        }
+        return {"__estimator__": body}
+
+    def _helper(self, obj, name, where):
+        body = {"class": name, "state": self._attributes(obj, where)}
+        if isinstance(obj, list):
+            body["items"] = self._items(obj, where)
+        return {"__object__": body}
+
+
+# ------------------------------------------------------------------- decoding
+
+
+class _Decoder:
+    """Rebuilds values from a JSON tree and the archive's arrays."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+    def decode(self, tree):
+        if isinstance(tree, list):
+            return [self.decode(item) for item in tree]
+        if not isinstance(tree, dict):
+            return tree
+        tags = [k for k in tree if k.startswith("__")]
+        if not tags:
+            return {k: self.decode(v) for k, v in tree.items()}
+        if len(tree) != 1 or tags[0] not in _TAGS:
+            raise ValueError(f"unknown entry {tags[0]!r}")
+        tag, body = next(iter(tree.items()))
+        return getattr(self, "_" + tag.strip("_"))(body)
+
+    def _array(self, name):
+        if name not in self.arrays:
+            raise ValueError(f"the array {name!r} is missing")
+        return self.arrays[name]
+
+    def _objects(self, body):
+        items = body["items"]
+        out = np.empty(len(items), dtype=object)
+        for i, item in enumerate(items):  # item by item: lists stay elements
+            out[i] = self.decode(item)
+        return out.reshape(body["shape"])
+
+    def _scalar(self, body):
+        dtype, item = body
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biufU":
+            raise ValueError(f"a scalar of unsupported dtype {dtype}")
+        return dtype.type(item)
+
+    def _bytes(self, body):
+        return bytes.fromhex(body)
+
+    def _tuple(self, body):
+        return tuple(self.decode(body))
+
+    def _dict(self, body):
+        return {_hashable(self.decode(k)): self.decode(v) for k, v in body}
+
+    def _generator(self, body):
+        return np.random.Generator(self._bit_generator(self.decode(body)))
+
+    def _random_state(self, body):
+        return np.random.RandomState(self._bit_generator(self.decode(body)))
+
+    def _bit_generator(self, state):
+        name = state.get("bit_generator") if isinstance(state, dict) else None
+        if name not in _BIT_GENERATORS:
+            raise ValueError(f"a random generator of unknown kind {name!r}")
+        bit_generator = getattr(np.random, name)()
+        bit_generator.state = state
+        return bit_generator
+
+    def _object(self, body):
+        cls = _whitelisted(_helper_classes(), body["class"])
+        obj = cls.__new__(cls)
+        if isinstance(obj, list):
+            list.extend(obj, self.decode(body["items"]))
+        _set_attributes(obj, self.decode(body["state"]))
+        return obj
+
+    def _estimator(self, body):
+        cls = _whitelisted(_estimator_classes(), body["class"])
+        params = self.decode(body["params"])
+        unknown = set(params) - set(cls._get_param_names())
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no parameters {sorted(unknown)}")
+        est = cls(**params)
+        state = self.decode(body["state"])
+        if set(state) & set(params):
+            raise ValueError(f"{cls.__name__} attributes repeat its parameters")
+        _set_attributes(est, state)
+        return est
+
+
+def _hashable(key):
+    if isinstance(key, list):
+        raise ValueError("a dict key that is a list")
+    return key
+
+
+def _whitelisted(registry, name):
+    if name not in registry:
+        raise ValueError(
+            f"it names the class {name!r}, which is not one of the classes skrnn "
+            f"model files may hold: {', '.join(sorted(registry))}"
+        )
+    return registry[name]
+
+
+def _set_attributes(obj, state):
+    """Give ``obj`` its saved attributes; none may hide a method of its class
+    (an attribute is data, never behaviour)."""
+    cls = type(obj)
+    for key, value in state.items():
+        if not isinstance(key, str) or key.startswith("__"):
+            raise ValueError(f"{cls.__name__} cannot have an attribute {key!r}")
+        static = inspect.getattr_static(cls, key, None)
+        if callable(static) or isinstance(static, (classmethod, staticmethod)):
+            raise ValueError(
+                f"an attribute {key!r} of {cls.__name__} would hide its method"
+            )
+        vars(obj)[key] = value
+
+
+# ------------------------------------------------------------------ the files
+
+
+def save(estimator, path):
+    """Save a (fitted) estimator to a model file that runs no code when loaded.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An skrnn estimator, or a :class:`~sklearn.pipeline.Pipeline` of skrnn
+        estimators and the scikit-learn scalers listed in docs/model_files.md.
+    path : str, os.PathLike or binary file object
+        Where to write. A path is written to a temporary file beside it first and
+        renamed, so an interrupted save leaves no partial file; the name is kept
+        as given (no ``.npz`` is appended).
+
+    Raises
+    ------
+    TypeError
+        If part of the estimator's state cannot be stored; the message names the
+        attribute.
+    """
+    from sklearn import __version__ as sklearn_version
+
+    from . import __version__
+
+    encoder = _Encoder()
+    tree = encoder.encode(estimator, type(estimator).__name__)
+    if not isinstance(tree, dict) or "__estimator__" not in tree:
+        raise TypeError(
+            f"save expects an skrnn estimator or a Pipeline of them; got a "
+            f"{type(estimator).__name__}."
+        )
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skrnn_version": __version__,
+        "sklearn_version": sklearn_version,
+        "numpy_version": np.__version__,
+        "estimator": tree,
+    }
+    text = json.dumps(header, separators=(",", ":"))
+    members = {_HEADER: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+    members.update(encoder.arrays)
+    if hasattr(path, "write"):
+        np.savez_compressed(path, **members)
+        return
+    path = os.fspath(path)
+    partial = f"{path}.partial"
+    try:
+        with open(partial, "wb") as file:
+            np.savez_compressed(file, **members)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def load(path):
+    """Load an estimator saved by :func:`save` or ``estimator.save``.
+
+    Nothing in the file is unpickled or executed: the arrays are read with
+    ``allow_pickle=False`` and only whitelisted classes are built (see
+    docs/model_files.md).
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        A model file.
+
+    Returns
+    -------
+    estimator : estimator
+        The estimator as it was saved; its predictions are identical.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an skrnn model file (a pickle, a lone ``.npy``, any
+        other file), is truncated or corrupted, holds pickled arrays or classes
+        outside the whitelist, or was written in a newer format version.
+    """
+    if hasattr(path, "read"):
+        name = getattr(path, "name", "the file object")
+        data = path.read()
+    else:
+        name = os.fspath(path)
+        with open(path, "rb") as file:
+            data = file.read()
+    _check_magic(data, name)
+    header, arrays = _read_archive(data, name)
+    _check_header(header, name)
+    try:
+        return _Decoder(arrays).decode(header["estimator"])
+    except KeyError as exc:
+        raise ValueError(
+            f"{name!s} is not a valid skrnn model file (missing entry {exc})."
+        ) from None
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise ValueError(f"{name!s} is not a valid skrnn model file ({exc}).") from None
+
+
+def _check_magic(data, name):
+    if data.startswith(_ZIP_MAGIC):
+        return
+    if not data:
+        what = "is empty"
+    elif data[:1] == b"\x80" or data[:1] in (b"(", b"c", b"]", b"}"):
+        what = (
+            "looks like a pickle. skrnn never unpickles files; load a pickle with "
+            "pickle or joblib only if you trust where it came from"
+        )
+    elif data.startswith(b"\x93NUMPY"):
+        what = "is a single .npy array"
+    else:
+        what = "is not a zip archive of arrays"
+    raise ValueError(
+        f"{name!s} {what}; expected an skrnn model file written by save()."
+    )
+
+
+def _read_archive(data, name):
+    """The header (parsed JSON) and every array of the archive."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise ValueError(
+                f"{name!s} holds an object array, that is pickled data; skrnn model "
+                "files never do, and it is not loaded."
+            ) from None
+        raise _corrupted(name, exc) from None
+    except _ARCHIVE_ERRORS as exc:
+        raise _corrupted(name, exc) from None
+    raw = arrays.pop(_HEADER, None)
+    if not all(isinstance(a, np.ndarray) for a in arrays.values()):
+        raise _corrupted(name, "a member of the archive is not an .npy array")
+    if raw is None:
+        raise ValueError(
+            f"{name!s} is an .npz archive but not an skrnn model file (it has no "
+            f"{_HEADER!r} entry)."
+        )
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _corrupted(name, "its header is not text")
+    try:
+        return json.loads(raw.tobytes().decode("utf-8")), arrays
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _corrupted(name, exc) from None
+
+
+def _corrupted(name, reason):
+    return ValueError(f"{name!s} is truncated or corrupted ({reason}).")
+
+
+def _check_header(header, name):
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{name!s} is not an skrnn model file (no format {FORMAT!r}).")
+    version = header.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _corrupted(name, f"format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{name!s} has model file format version {version}, newer than this "
+            f"skrnn reads (up to {FORMAT_VERSION}); it was written by skrnn "
+            f"{header.get('skrnn_version')}. Upgrade skrnn to load it."
+        )
+    from . import __version__
+
+    if header.get("skrnn_version") != __version__:
+        warnings.warn(
+            f"{name!s} was saved with skrnn {header.get('skrnn_version')} and is "
+            f"loaded with skrnn {__version__}; predictions may differ.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class SaveMixin:
+    """Gives an estimator ``save(path)``; :func:`skrnn.load` reads it back."""
+
+    def save(self, path):
+        """Save the estimator to a model file that runs no code when loaded.
+
+        The file holds the hyperparameters, the fitted arrays, vocabularies and
+        classes, and the optimizer and random state, so a loaded model predicts
+        identically and continues training (``warm_start``, ``partial_fit``) as
+        the original would. Load it with :func:`skrnn.load`.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or binary file object
+            Where to write (the name is kept as given).
+        """
+        save(self, path)

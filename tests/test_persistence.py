@@ -1,0 +1,474 @@
+"""Model files: save/load round trips, continued training, refused files, skops."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.pipeline import FunctionTransformer, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skrnn
+from skrnn import (
+    HMMTagger,
+    RNNClassifier,
+    RNNLanguageModel,
+    RNNTagger,
+    Tokenizer,
+    load,
+    save,
+)
+from skrnn._persistence import _HEADER, FORMAT_VERSION
+
+SMALL = {"hidden_size": 5, "max_iter": 2, "batch_size": 4, "random_state": 0}
+
+TOKENS = [
+    ["The", "dog", "runs", "fast"],
+    ["a", "cat", "sleeps"],
+    ["Dogs", "run"],
+    ["the", "cats", "sleep", "well"],
+] * 4
+TAGS = [
+    ["DET", "NOUN", "VERB", "ADV"],
+    ["DET", "NOUN", "VERB"],
+    ["NOUN", "VERB"],
+    ["DET", "NOUN", "VERB", "ADV"],
+] * 4
+# Unseen words, an empty sequence, a capitalised known word.
+TOKENS_TEST = [["The", "bird", "flies", "quickly"], [], ["Cats", "sleep"]]
+
+
+def _numeric_list(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(len(s), 3)) for s in TOKENS]
+
+
+def _round_trip(estimator, tmp_path, name="model.skrnn"):
+    path = tmp_path / name
+    if hasattr(estimator, "save"):
+        estimator.save(path)
+    else:  # RNNLanguageModel until it has the mixin
+        save(estimator, path)
+    return load(path)
+
+
+def _assert_same(a, b):
+    """Equal values of equal types, arrays bit for bit (NaN equal to NaN)."""
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        if a.dtype == object:
+            for x, y in zip(a.flat, b.flat, strict=True):
+                _assert_same(x, y)
+        else:
+            np.testing.assert_array_equal(a, b, strict=True)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y)
+        if hasattr(a, "__dict__"):  # History
+            _assert_same(vars(a), vars(b))
+    elif isinstance(a, np.random.Generator):
+        assert a.bit_generator.state == b.bit_generator.state
+    elif hasattr(a, "__dict__"):
+        _assert_same(vars(a), vars(b))
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def _assert_same_output(a, b):
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y, strict=True)
+    else:
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+# ------------------------------------------------------------------ round trips
+
+TAGGER_CASES = [
+    (HMMTagger(), "tokens"),
+    (HMMTagger(order=2), "tokens"),
+    (HMMTagger(), "numeric_list"),
+    (HMMTagger(), "numeric_flat"),
+    (RNNTagger(**SMALL), "tokens"),
+    (RNNTagger(**SMALL, cell="lstm", suffix_length=0), "tokens"),
+    (RNNTagger(**SMALL), "numeric_list"),
+    (RNNTagger(**SMALL), "numeric_flat"),
+]
+
+
+def _tagger_data(form):
+    if form == "tokens":
+        return TOKENS, TAGS, TOKENS_TEST, {}
+    X = _numeric_list()
+    X_test = _numeric_list(seed=1)[:3]
+    if form == "numeric_list":
+        return X, TAGS, X_test, {}
+    lengths = [len(x) for x in X]
+    flat_tags = np.concatenate(TAGS)
+    kw = {"lengths": [len(x) for x in X_test]}
+    return np.vstack(X), flat_tags, np.vstack(X_test), {"fit": lengths, **kw}
+
+
+@pytest.mark.parametrize(("tagger", "form"), TAGGER_CASES)
+def test_tagger_predictions_are_identical_after_a_round_trip(tagger, form, tmp_path):
+    X, y, X_test, kw = _tagger_data(form)
+    fit_kw = {"lengths": kw.pop("fit")} if "fit" in kw else {}
+    tagger.fit(X, y, **fit_kw)
+    loaded = _round_trip(tagger, tmp_path)
+    assert type(loaded) is type(tagger)
+    assert loaded.get_params() == tagger.get_params()
+    _assert_same(vars(loaded), vars(tagger))
+    for method in ("predict", "predict_proba", "predict_log_proba", "score_samples"):
+        if hasattr(tagger, method):
+            out = getattr(tagger, method)(X_test, **kw)
+            _assert_same_output(getattr(loaded, method)(X_test, **kw), out)
+    assert loaded.score(X, y, **fit_kw) == tagger.score(X, y, **fit_kw)
+
+
+@pytest.mark.parametrize(
+    ("X", "y"),
+    [
+        (TOKENS, ["pos", "neg", "pos", "neg"] * 4),
+        (TOKENS, np.array([3, 1, 2, 3] * 4)),
+        (np.random.default_rng(0).normal(size=(16, 6, 2)), [0, 1] * 8),
+        (_numeric_list(), np.array(["a", "bb", "a", "bb"] * 4, dtype=object)),
+    ],
+    ids=["tokens-str", "tokens-int", "series-3d", "numeric-list-object-labels"],
+)
+def test_classifier_predictions_are_identical_after_a_round_trip(X, y, tmp_path):
+    classifier = RNNClassifier(**SMALL, class_weight={1: 2.0} if 1 in y else None)
+    classifier.fit(X, y)
+    loaded = _round_trip(classifier, tmp_path)
+    _assert_same(vars(loaded), vars(classifier))
+    X_test = TOKENS_TEST if isinstance(X, list) and isinstance(X[0], list) else X[:5]
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        out = getattr(classifier, method)(X_test)
+        _assert_same_output(getattr(loaded, method)(X_test), out)
+
+
+@pytest.mark.parametrize("softmax", ["full", "class"])
+def test_language_model_round_trip(softmax, tmp_path):
+    model = RNNLanguageModel(**SMALL, softmax=softmax).fit(TOKENS)
+    loaded = _round_trip(model, tmp_path)
+    _assert_same(vars(loaded), vars(model))
+    X_test = [TOKENS_TEST[0], TOKENS_TEST[2]]
+    for method in ("score_samples", "predict_proba", "predict"):
+        out = getattr(model, method)(X_test)
+        _assert_same_output(getattr(loaded, method)(X_test), out)
+
+
+def test_language_model_numeric_ids_round_trip(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 6, size=(12, 5))
+    model = RNNLanguageModel(**SMALL).fit(ids)
+    loaded = _round_trip(model, tmp_path)
+    _assert_same_output(loaded.score_samples(ids[:3]), model.score_samples(ids[:3]))
+    _assert_same_output(loaded.predict_proba(ids[:3]), model.predict_proba(ids[:3]))
+
+
+def test_tokens_of_any_hashable_type_keep_their_type(tmp_path):
+    X = [["a", 1, np.str_("x"), b"raw", 2.5, None]] * 3
+    y = [["A", "B", "A", "B", "A", "B"]] * 3
+    tagger = HMMTagger().fit(X, y)
+    loaded = _round_trip(tagger, tmp_path)
+    _assert_same(loaded.vocabulary_, tagger.vocabulary_)
+    assert [type(k) for k in loaded.vocabulary_] == [
+        str, int, np.str_, bytes, float, type(None)
+    ]
+    _assert_same_output(loaded.predict_proba(X), tagger.predict_proba(X))
+
+
+def test_an_unfitted_estimator_round_trips_unfitted(tmp_path):
+    tagger = RNNTagger(hidden_size=7, random_state=np.random.RandomState(3))
+    loaded = _round_trip(tagger, tmp_path)
+    assert loaded.hidden_size == 7
+    _assert_same(
+        loaded.random_state.get_state(legacy=False),
+        tagger.random_state.get_state(legacy=False),
+    )
+    assert not hasattr(loaded, "params_")
+
+
+def test_save_writes_the_name_given_and_a_file_object_works(tmp_path):
+    tagger = HMMTagger().fit(TOKENS, TAGS)
+    tagger.save(tmp_path / "tagger.model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tagger.model"]
+    buffer = io.BytesIO()
+    tagger.save(buffer)
+    buffer.seek(0)
+    _assert_same_output(load(buffer).predict(TOKENS), tagger.predict(TOKENS))
+
+
+def test_the_header_is_readable_json_with_params_and_versions(tmp_path):
+    tagger = RNNTagger(**SMALL).fit(TOKENS, TAGS)
+    tagger.save(tmp_path / "m")
+    with np.load(tmp_path / "m", allow_pickle=False) as archive:
+        header = json.loads(archive[_HEADER].tobytes())
+        names = set(archive.files)
+    assert header["format"] == "skrnn-model"
+    assert header["format_version"] == FORMAT_VERSION
+    assert header["skrnn_version"] == skrnn.__version__
+    body = header["estimator"]["__estimator__"]
+    assert body["class"] == "skrnn.RNNTagger"
+    assert body["params"]["hidden_size"] == 5
+    assert body["params"]["cell"] == "gru"
+    # one member per parameter array (and the Adam moments), no pickles
+    assert len(names) > len(tagger.params_)
+
+
+# ------------------------------------------------------------ continued training
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RNNTagger(**SMALL, solver="sgd").fit(TOKENS, TAGS),
+        lambda: RNNTagger(**SMALL).fit(TOKENS, TAGS),
+        lambda: RNNClassifier(**SMALL).fit(TOKENS, [0, 1, 1, 0] * 4),
+        lambda: RNNLanguageModel(**SMALL).fit(TOKENS),
+    ],
+    ids=["tagger-sgd", "tagger-adam", "classifier", "language-model"],
+)
+def test_a_loaded_model_trains_on_exactly_as_the_original(make, tmp_path):
+    original = make()
+    loaded = _round_trip(original, tmp_path)
+    if isinstance(original, RNNLanguageModel):
+        args = (TOKENS,)
+    elif isinstance(original, RNNTagger):
+        args = (TOKENS, TAGS)
+    else:
+        args = (TOKENS, [0, 1, 1, 0] * 4)
+    for model in (original, loaded):
+        model.set_params(warm_start=True, max_iter=1).fit(*args)
+    assert loaded.n_iter_ == original.n_iter_ == 3
+    _assert_same(loaded.params_, original.params_)
+    _assert_same(loaded._optimizer, original._optimizer)
+    if hasattr(original, "partial_fit"):
+        original.partial_fit(*args)
+        loaded.partial_fit(*args)
+        _assert_same(loaded.params_, original.params_)
+
+
+# ------------------------------------------------------------------ pipelines
+
+
+def test_pipelines_of_skrnn_steps_and_scalers_round_trip(tmp_path):
+    texts = [" ".join(s) for s in TOKENS]
+    text_pipe = make_pipeline(Tokenizer(), RNNClassifier(**SMALL))
+    text_pipe.fit(texts, [0, 1, 1, 0] * 4)
+    save(text_pipe, tmp_path / "text")
+    loaded = load(tmp_path / "text")
+    assert [name for name, _ in loaded.steps] == ["tokenizer", "rnnclassifier"]
+    _assert_same_output(loaded.predict_proba(texts), text_pipe.predict_proba(texts))
+
+    series = np.random.default_rng(1).normal(3, 2, size=(16, 7))
+    series_pipe = make_pipeline(StandardScaler(), RNNClassifier(**SMALL))
+    series_pipe.fit(series, [0, 1] * 8)
+    save(series_pipe, tmp_path / "series")
+    loaded = load(tmp_path / "series")
+    _assert_same(vars(loaded[0]), vars(series_pipe[0]))
+    _assert_same_output(loaded.predict_proba(series), series_pipe.predict_proba(series))
+
+
+def test_what_cannot_be_stored_is_named(tmp_path):
+    pipe = make_pipeline(FunctionTransformer(np.abs), RNNClassifier(**SMALL))
+    with pytest.raises(TypeError, match="FunctionTransformer"):
+        save(pipe, tmp_path / "m")
+    with pytest.raises(TypeError, match="expects an skrnn estimator"):
+        save({"a": 1}, tmp_path / "m")
+    tagger = HMMTagger().fit(TOKENS, TAGS)
+    tagger.extra_ = lambda: None
+    with pytest.raises(TypeError, match=r"HMMTagger\.extra_: a builtins\.function"):
+        tagger.save(tmp_path / "m")
+    assert not list(tmp_path.iterdir())  # no partial file left behind
+
+
+# ------------------------------------------------------------ refused files
+
+
+def _model_bytes():
+    buffer = io.BytesIO()
+    HMMTagger().fit(TOKENS, TAGS).save(buffer)
+    return buffer.getvalue()
+
+
+def _with_header(edit):
+    """A valid model file whose header JSON was changed by ``edit``."""
+    with np.load(io.BytesIO(_model_bytes()), allow_pickle=False) as archive:
+        members = {k: archive[k] for k in archive.files}
+    header = json.loads(members[_HEADER].tobytes())
+    edit(header)
+    members[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    return buffer.getvalue()
+
+
+def _load_bytes(data, tmp_path):
+    path = tmp_path / "suspect.skrnn"
+    path.write_bytes(data)
+    return load(path)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (pytest.fail, ("a pickle in a model file was executed",))
+
+
+def test_a_pickle_is_refused_without_being_unpickled(tmp_path):
+    for protocol in (0, 2, 5):
+        data = pickle.dumps(_Boom(), protocol=protocol)
+        with pytest.raises(ValueError, match="never unpickles"):
+            _load_bytes(data, tmp_path)
+
+
+def test_an_object_array_inside_the_archive_is_refused(tmp_path):
+    with np.load(io.BytesIO(_model_bytes()), allow_pickle=False) as archive:
+        members = {k: archive[k] for k in archive.files}
+    members["a0"] = np.array([_Boom()], dtype=object)  # replaces a real array
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    with pytest.raises(ValueError, match="object array, that is pickled data"):
+        _load_bytes(buffer.getvalue(), tmp_path)
+
+
+def _exploit_class(header):
+    header["estimator"]["__estimator__"]["class"] = "os.system"
+
+
+def _exploit_helper(header):
+    state = header["estimator"]["__estimator__"]["state"]
+    state["_lexicon"]["suffixes"]["__object__"]["class"] = "builtins.eval"
+
+
+def _hide_method(header):
+    header["estimator"]["__estimator__"]["state"]["predict"] = "not a method"
+
+
+def _unknown_tag(header):
+    header["estimator"]["__estimator__"]["state"]["x_"] = {"__reduce__": ["os"]}
+
+
+def _unknown_param(header):
+    header["estimator"]["__estimator__"]["params"]["evil"] = 1
+
+
+def _missing_array(header):
+    header["estimator"]["__estimator__"]["state"]["x_"] = {"__array__": "a999"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (_exploit_class, "class 'os.system', which is not one of the classes"),
+        (_exploit_helper, "class 'builtins.eval', which is not one of the classes"),
+        (_hide_method, "attribute 'predict' of HMMTagger would hide its method"),
+        (_unknown_tag, "unknown entry '__reduce__'"),
+        (_unknown_param, r"HMMTagger has no parameters \['evil'\]"),
+        (_missing_array, "the array 'a999' is missing"),
+    ],
+)
+def test_a_tampered_header_is_refused(edit, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        _load_bytes(_with_header(edit), tmp_path)
+
+
+def test_a_newer_format_version_is_refused(tmp_path):
+    data = _with_header(lambda h: h.update(format_version=FORMAT_VERSION + 1))
+    with pytest.raises(ValueError, match=f"format version {FORMAT_VERSION + 1}, newer"):
+        _load_bytes(data, tmp_path)
+
+
+def test_another_skrnn_version_warns(tmp_path):
+    data = _with_header(lambda h: h.update(skrnn_version="0.0.1"))
+    with pytest.warns(UserWarning, match="saved with skrnn 0.0.1"):
+        loaded = _load_bytes(data, tmp_path)
+    assert isinstance(loaded, HMMTagger)
+
+
+def test_files_of_other_kinds_are_refused(tmp_path):
+    npy = io.BytesIO()
+    np.save(npy, np.arange(3))
+    npz = io.BytesIO()
+    np.savez(npz, weights=np.arange(3))
+    other_zip = io.BytesIO()
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("readme.txt", "hello")
+    not_model = _with_header(lambda h: h.update(format="something-else"))
+    cases = [
+        (b"", "is empty"),
+        (b"hello, world\n", "is not a zip archive"),
+        (npy.getvalue(), "is a single .npy array"),
+        (npz.getvalue(), "not an skrnn model file"),
+        (other_zip.getvalue(), "not an .npy array"),
+        (not_model, "not an skrnn model file"),
+    ]
+    for data, match in cases:
+        with pytest.raises(ValueError, match=match):
+            _load_bytes(data, tmp_path)
+
+
+def test_truncated_or_corrupted_files_are_refused(tmp_path):
+    data = _model_bytes()
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        _load_bytes(data[: len(data) // 2], tmp_path)
+    # A flipped byte inside the compressed data: zlib or the CRC catches it.
+    middle = len(data) // 3
+    corrupted = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        _load_bytes(corrupted, tmp_path)
+
+
+def test_a_flipped_byte_anywhere_is_refused_or_harmless(tmp_path):
+    """Every damaged byte gives a ValueError, or (zip fields that nothing reads,
+    such as timestamps) a model that predicts exactly as the original."""
+    data = _model_bytes()
+    expected = HMMTagger().fit(TOKENS, TAGS).predict_proba(TOKENS_TEST)
+    outcomes = set()
+    for i in range(0, len(data), 5):
+        damaged = data[:i] + bytes([data[i] ^ 0xFF]) + data[i + 1 :]
+        try:
+            model = load(io.BytesIO(damaged))
+        except ValueError:
+            outcomes.add("refused")
+            continue
+        _assert_same_output(model.predict_proba(TOKENS_TEST), expected)
+        outcomes.add("harmless")
+    assert "refused" in outcomes
+
+
+# ------------------------------------------------------------------ skops
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: HMMTagger().fit(TOKENS, TAGS),
+        lambda: RNNTagger(**SMALL).fit(TOKENS, TAGS),
+        lambda: RNNClassifier(**SMALL).fit(TOKENS, [0, 1, 1, 0] * 4),
+        lambda: RNNLanguageModel(**SMALL).fit(TOKENS),
+    ],
+    ids=["hmm", "tagger", "classifier", "language-model"],
+)
+def test_skops_stores_skrnn_models_with_only_skrnn_types_to_trust(make, tmp_path):
+    sio = pytest.importorskip("skops.io", reason="the skops extra is not installed")
+    model = make()
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted and all(name.startswith("skrnn.") for name in untrusted)
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.load(path)
+    loaded = sio.load(path, trusted=untrusted)
+    _assert_same_output(loaded.predict_proba(TOKENS_TEST[2:]),
+                        model.predict_proba(TOKENS_TEST[2:]))
