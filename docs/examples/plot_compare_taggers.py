@@ -108,7 +108,7 @@ for ax, (title, scores) in zip(axes[0], results.items(), strict=True):
     stds = np.array([scores[n].std() for n in names])
     ax.bar(names, means, yerr=stds, capsize=6, color=["C0", "C0", "C1", "C1"])
     low = max(0.0, (means - stds).min() - 0.05)
-    ax.set(ylim=(low, 1.0), ylabel="token accuracy (3-fold CV)", title=title)
+    ax.set(ylim=(low, 1.04), ylabel="token accuracy (3-fold CV)", title=title)
     for i, (m, s) in enumerate(zip(means, stds, strict=True)):
         ax.annotate(
             f"{m:.3f}",

@@ -83,8 +83,9 @@ for name, score in scores.items():
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.2), layout="constrained")
 for c, ax in enumerate(axes[:3]):
     series = X_train[int(np.flatnonzero(y_train == c)[0])]
-    ax.plot(series, lw=0.8)
+    ax.plot(series, lw=0.8, label=[f"channel {k}" for k in range(3)])
     ax.set(title=f"class {c}: burst on channel {c}", xlabel="time step")
+axes[0].legend(fontsize=8, loc="lower left")
 axes[3].barh(list(scores), list(scores.values()), color=["C1", "C1", "C1", "C7"])
 axes[3].set(
     xlim=(0, 1), xlabel="test accuracy", title="pooling vs. a hand-made feature"
