@@ -438,8 +438,11 @@ def load(path):
     _check_magic(data, name)
     header, arrays = _read_archive(data, name)
     _check_header(header, name)
+    tree = header.get("estimator")
+    if not isinstance(tree, dict) or list(tree) != ["__estimator__"]:
+        raise ValueError(f"{name!s} is not a valid skrnn model file (no estimator).")
     try:
-        return _Decoder(arrays).decode(header["estimator"])
+        return _Decoder(arrays).decode(tree)
     except KeyError as exc:
         raise ValueError(
             f"{name!s} is not a valid skrnn model file (missing entry {exc})."

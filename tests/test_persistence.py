@@ -376,6 +376,7 @@ def _missing_array(header):
         (_unknown_tag, "unknown entry '__reduce__'"),
         (_unknown_param, r"HMMTagger has no parameters \['evil'\]"),
         (_missing_array, "the array 'a999' is missing"),
+        (lambda h: h.update(estimator=[1, 2]), r"model file \(no estimator\)"),
     ],
 )
 def test_a_tampered_header_is_refused(edit, match, tmp_path):
