@@ -3,8 +3,9 @@
 Without a command (or with "tag") HMMTagger and RNNTagger are trained and scored
 side by side on synthetic tagged sequences that skrnn generates itself, so this works
 on a fresh machine; "classify" does the same for RNNClassifier; --data DIR runs them
-on the real corpora instead (DIR/ud_english_ewt/, DIR/sst2/). "compare" compares the
-taggers on your own corpus.
+on the real corpora instead (DIR/ud_english_ewt/, DIR/sst2/). "lm" trains
+RNNLanguageModel (DIR/ptb/ with --data). "compare" compares the taggers on your own
+corpus.
 """
 
 import argparse
@@ -86,6 +87,34 @@ def _classify(args):
     return 0
 
 
+def _lm(args):
+    from ._lm_demo import run_lm_demo
+
+    data = None if args.data is None else Path(args.data) / "ptb"
+    if data is not None and not data.is_dir():
+        raise _compare.InputError(f"{data} is not a directory (expected PTB there)")
+    run_lm_demo(data, verbose=args.verbose, max_iter=args.max_iter)
+    return 0
+
+
+def _add_lm_options(parser):
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="directory holding ptb/ptb.{train,valid,test}.txt (default: sentences "
+        "of a small synthetic grammar)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        metavar="N",
+        help="epochs (default 6 on PTB, 10 on the grammar)",
+    )
+    parser.add_argument(
+        "--verbose", type=int, default=0, metavar="N", help="1: a line per epoch"
+    )
+
+
 def _add_demo_options(parser, in_command=False):
     """The options of ``tag`` and ``classify``, given before or after their name.
 
@@ -133,6 +162,13 @@ COMMANDS = {
         None,
         lambda parser: _add_demo_options(parser, in_command=True),
         _classify,
+    ),
+    "lm": Command(
+        "RNNLanguageModel: perplexity per epoch and samples, on a synthetic grammar "
+        "or --data DIR (Penn Treebank)",
+        None,
+        _add_lm_options,
+        _lm,
     ),
     "compare": Command(
         "compare the taggers on your own CoNLL-U or TOKEN<TAB>TAG corpus",

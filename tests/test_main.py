@@ -351,3 +351,23 @@ def test_compare_save_after_cv_refits_on_the_whole_file(corpus, tmp_path, capsys
     model = HMMTagger(order=2).fit(corpus["X"], corpus["y"])
     expected = model.predict(corpus["X_test"])
     assert all(map(np.array_equal, loaded, expected))
+
+
+def test_lm_command_prints_perplexity_per_epoch_and_samples(capsys):
+    assert main(["lm", "--max-iter", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("RNNLanguageModel on synthetic grammar")
+    epochs = [line for line in lines if line.startswith("epoch")]
+    assert len(epochs) == 2
+    n_words = len({w for s in make_grammar(4000, random_state=0) for w in s})
+    for line in epochs:  # below a uniform model over the words and the end token
+        assert 1 < float(line.split("test perplexity")[1].split()[0]) < n_words + 1
+    samples = lines[lines.index("samples:") + 1 :]
+    assert len(samples) == 5 and all(s.split() for s in samples)
+
+
+def test_lm_command_with_a_missing_corpus_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["lm", "--data", str(tmp_path)])
+    assert exc.value.code == 2
+    assert "expected PTB there" in capsys.readouterr().err
