@@ -11,6 +11,7 @@ from sklearn.model_selection import KFold, cross_val_score
 
 from skrnn import HMMTagger
 from skrnn.__main__ import _classify, _parser, _tag, main
+from skrnn._lm_demo import make_grammar
 from skrnn.datasets import make_tagging
 from skrnn.metrics import flat_accuracy_scorer
 
