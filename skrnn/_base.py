@@ -269,10 +269,22 @@ class ConvergenceMonitor:
 
 class History(list):
     """One dict per epoch: ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
-    ``elapsed`` (as skorch's ``History``)."""
+    ``seconds`` (the epoch's), ``elapsed`` (since the fit began), as skorch's
+    ``History``."""
 
     def column(self, key):
         return [row[key] for row in self]
+
+
+def _plain_progress(batches, desc):
+    """Yield ``batches``, printing how far the epoch is at every tenth of them."""
+    n = len(batches)
+    marks = {int(np.ceil(n * k / 10)) for k in range(1, 11)}
+    start = time.perf_counter()
+    for i, batch in enumerate(batches, start=1):
+        yield batch
+        if i in marks:
+            print(f"  {desc}: {i}/{n} batches, {time.perf_counter() - start:.1f}s")
 
 
 class BaseRNN(BaseEstimator):
@@ -436,6 +448,7 @@ class BaseRNN(BaseEstimator):
         best = -self.best_loss_ if validation is None else self.best_validation_score_
         monitor = ConvergenceMonitor(self.tol, self.n_iter_no_change, best)
         best_params = None
+        self._first_epoch = self.n_iter_ + 1  # where this fit's progress table starts
         start = time.perf_counter()
         for _ in range(max_iter):
             epoch_start = time.perf_counter()
@@ -467,7 +480,7 @@ class BaseRNN(BaseEstimator):
                     stacklevel=5,  # the user's fit: _train, _fit, its thread limit, fit
                 )
         self.params_ = best_params if best_params is not None else self._fitted_params()
-        del self._average
+        del self._average, self._first_epoch
 
     def _fitted_params(self):
         """A copy of what predicts: the moving average of the weights, or the
@@ -483,6 +496,7 @@ class BaseRNN(BaseEstimator):
             "loss": loss,
             "validation_score": score,
             "steps_per_s": n_steps / (now - epoch_start),
+            "seconds": now - epoch_start,
             "elapsed": now - start,
         }
         self.history_.append(row)
@@ -492,7 +506,8 @@ class BaseRNN(BaseEstimator):
     def _run_epoch(self, network, encoded, weights):
         total, n_steps = 0.0, 0
         groups = self._word_dropout_groups() if self.word_dropout > 0 else []
-        for index in length_batches(encoded.lengths, self.batch_size, self._rng):
+        batches = length_batches(encoded.lengths, self.batch_size, self._rng)
+        for index in self._batch_progress(batches):
             batch = encoded.batch(index, weights=weights)
             for columns, counts in groups:
                 self._drop_words(batch.ids, columns, counts)
@@ -526,15 +541,34 @@ class BaseRNN(BaseEstimator):
             ids[..., column][drop] = 0
 
     def _print_progress(self, row, max_iter):
-        score = row["validation_score"]
-        score_text = "" if score is None else f"  validation {score:.4f}"
-        remaining = (max_iter - row["epoch"]) * row["elapsed"] / row["epoch"]
-        print(
-            f"epoch {row['epoch']:3d}/{max_iter}  loss {row['loss']:.4f}{score_text}"
-            f"  {row['steps_per_s']:,.0f} steps/s  elapsed {row['elapsed']:.1f}s"
-            f"  (at most {remaining:.0f}s left)",
-            flush=True,
-        )
+        """One row of the per-epoch table (skorch's layout), after its header on
+        the first epoch of a fit."""
+        validation = row["validation_score"]
+        columns = [
+            ("epoch", f"{row['epoch']}/{max_iter}"),
+            ("train_loss", f"{row['loss']:.4f}"),
+            ("valid_acc", "" if validation is None else f"{validation:.4f}"),
+            ("steps/s", f"{row['steps_per_s']:,.0f}"),
+            ("dur", f"{row['seconds']:.1f}"),
+        ]
+        names, values = zip(*columns, strict=True)
+        width = max(9, *map(len, names))
+        if row["epoch"] == self._first_epoch:
+            print("  ".join(f"{name:>{width}}" for name in names))
+            print("  ".join("-" * width for _ in names))
+        print("  ".join(f"{value:>{width}}" for value in values), flush=True)
+
+    def _batch_progress(self, batches):
+        """``batches``, with a progress bar within the epoch at ``verbose >= 2``
+        (tqdm's when it is installed, else a line at every tenth)."""
+        if self.verbose < 2:
+            return batches
+        desc = f"epoch {self.n_iter_ + 1}"
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return _plain_progress(batches, desc)
+        return tqdm(batches, desc=desc, unit="batch", leave=False)
 
     # --- prediction -----------------------------------------------------------------
 

@@ -349,7 +349,10 @@ def test_early_stopping_records_validation_and_verbose_prints(tokens, capsys):
     assert len(clf.validation_scores_) == clf.n_iter_ == 3
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and "validation" in lines[0]
+    assert len(lines) == 2 + 3 and "valid_acc" in lines[0]
+    assert [float(line.split()[2]) for line in lines[2:]] == pytest.approx(
+        clf.validation_scores_, abs=1e-4
+    )
 
 
 def test_pipeline_with_tokenizer_in_grid_search():

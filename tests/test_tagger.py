@@ -3,7 +3,7 @@ fitting, prediction, scikit-learn integration and a real-data floor."""
 
 import copy
 import pickle
-import re
+import sys
 
 import numpy as np
 import pytest
@@ -323,14 +323,38 @@ def test_diverging_fit_raises(corpus):
         tagger.fit(X, y)
 
 
-def test_verbose_prints_one_line_per_epoch(corpus, capsys):
+def test_verbose_prints_a_table_with_a_row_per_epoch(corpus, capsys):
     X, y = corpus
     tagger = small(max_iter=4, n_iter_no_change=100, verbose=1).fit(X, y)
+    header, rule, *rows = capsys.readouterr().out.strip().splitlines()
+    assert header.split() == ["epoch", "train_loss", "valid_acc", "steps/s", "dur"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    assert len(rows) == tagger.n_iter_ == 4
+    for epoch, (line, row) in enumerate(zip(rows, tagger.history_, strict=True), 1):
+        cells = line.split()
+        assert cells[0] == f"{epoch}/4"
+        assert float(cells[1]) == pytest.approx(row["loss"], abs=1e-4)
+        assert float(cells[2]) == pytest.approx(row["validation_score"], abs=1e-4)
+    # a warm-started fit prints its own table
+    tagger.set_params(warm_start=True, max_iter=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == tagger.n_iter_ == 4
-    for epoch, line in enumerate(lines, start=1):
-        assert re.match(rf"epoch\s+{epoch}/4\s+loss \d+\.\d+\s+validation \d", line)
-        assert "steps/s" in line and "elapsed" in line and "left" in line
+    assert len(lines) == 3 and lines[2].split()[0] == "5/1"
+
+
+def test_verbose_2_shows_progress_within_the_epoch(corpus, capsys, monkeypatch):
+    X, y = corpus
+    # without tqdm: a plain line at every tenth of the batches
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    tagger = small(max_iter=1, batch_size=2, early_stopping=False, verbose=2)
+    tagger.fit(X, y)
+    progress = [
+        line for line in capsys.readouterr().out.splitlines() if "batches" in line
+    ]
+    n_batches = int(np.ceil(len(X) / 2))
+    assert len(progress) == min(10, n_batches)
+    assert progress[-1].strip().startswith(f"epoch 1: {n_batches}/{n_batches} batches")
+    assert "tqdm" not in str(tagger.__dict__)  # nothing of the bar is kept
 
 
 # -------------------------------------------------- scikit-learn integration
