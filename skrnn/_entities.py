@@ -172,7 +172,8 @@ def _entity_samples(y_true, y_pred, mode, scheme, sample_weight):
             )
         true_spans = _spans([parse_true(t, s) for t in true], mode, scheme)
         pred_spans = _spans([parse_pred(t, s) for t in pred], mode, scheme)
-        for span in true_spans | pred_spans:
+        # Sorted, so that weighted sums add up in the same order on every run.
+        for span in sorted(true_spans | pred_spans):
             keys.append(span[0])
             sides.append((span in true_spans, span in pred_spans))
             seq_ids.append(s)
