@@ -401,7 +401,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         weights = self._sequence_weights(encoded)
         if weights is None:
             return super()._validation_score(encoded, params)
-        predicted = self._predict_log_proba_encoded(encoded, params).argmax(axis=1)
+        predicted = self._validation_predictions(encoded, params)
         return float(np.average(predicted == encoded.targets, weights=weights))
 
     def _encode_fit(self, X, y, reset, classes=None):
