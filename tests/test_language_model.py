@@ -239,6 +239,8 @@ def test_two_d_id_array_rows_are_independent_sequences():
     np.testing.assert_allclose(scores[3], lm.score_samples(X[3:4])[0], rtol=1e-12)
     proba = lm.predict_proba(X)
     assert proba.shape == (12, 5, len(lm.vocabulary_))
+    # predict gives the vocabulary ids (columns of predict_proba) for id input
+    np.testing.assert_array_equal(lm.predict(X), proba[:, -1].argmax(axis=1))
     assert lm.n_predicted_tokens(X) == 12 * 5
     with pytest.raises(ValueError, match="features"):
         lm.score(X[:, :3])
