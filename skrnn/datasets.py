@@ -72,34 +72,50 @@ def load_conllu(path, tag="upos"):
     (12544, 204577)
     """
     column = _CONLLU_COLUMN[tag]
+
+    def token(lineno, line):
+        if line.startswith("#"):
+            return None
+        fields = line.split("\t")
+        if len(fields) != 10:
+            raise ValueError(
+                f"{path}, line {lineno}: a CoNLL-U token line has 10 "
+                f"tab-separated fields, found {len(fields)}."
+            )
+        if "-" in fields[0] or "." in fields[0]:
+            return None
+        return fields[1], fields[column]
+
+    return _read_tagged(path, token)
+
+
+def _read_tagged(path, token):
+    """Sentences of a file of one token per line, blank lines between sentences:
+    ``token(lineno, line)`` gives a line's ``(form, tag)``, or None to skip it."""
     X, y = [], []
-    forms, tags = [], []
+    for block in _line_blocks(path):
+        pairs = [pair for pair in (token(n, line) for n, line in block) if pair]
+        if pairs:
+            forms, tags = zip(*pairs, strict=True)
+            X.append(list(forms))
+            y.append(list(tags))
+    return X, y
+
+
+def _line_blocks(path):
+    """The non-blank lines, with their numbers, of each block between blank
+    lines."""
+    block = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
             line = line.rstrip("\r\n")
-            if not line.strip():
-                if forms:
-                    X.append(forms)
-                    y.append(tags)
-                    forms, tags = [], []
-                continue
-            if line.startswith("#"):
-                continue
-            fields = line.split("\t")
-            if len(fields) != 10:
-                raise ValueError(
-                    f"{path}, line {lineno}: a CoNLL-U token line has 10 "
-                    f"tab-separated fields, found {len(fields)}."
-                )
-            token_id = fields[0]
-            if "-" in token_id or "." in token_id:
-                continue
-            forms.append(fields[1])
-            tags.append(fields[column])
-    if forms:
-        X.append(forms)
-        y.append(tags)
-    return X, y
+            if line.strip():
+                block.append((lineno, line))
+            elif block:
+                yield block
+                block = []
+    if block:
+        yield block
 
 
 @validate_params({"path": [str, os.PathLike]}, prefer_skip_nested_validation=True)
@@ -165,29 +181,17 @@ def load_token_tag(path):
     >>> from skrnn.datasets import load_token_tag
     >>> X, y = load_token_tag("corpus.tsv")  # doctest: +SKIP
     """
-    X, y = [], []
-    tokens, tags = [], []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if tokens:
-                    X.append(tokens)
-                    y.append(tags)
-                    tokens, tags = [], []
-                continue
-            fields = line.split("\t")
-            if len(fields) != 2 or not fields[0] or not fields[1]:
-                raise ValueError(
-                    f"{path}, line {lineno}: expected 'TOKEN<TAB>TAG' (two non-empty "
-                    f"tab-separated fields), got {line[:60]!r}."
-                )
-            tokens.append(fields[0])
-            tags.append(fields[1])
-    if tokens:
-        X.append(tokens)
-        y.append(tags)
-    return X, y
+
+    def token(lineno, line):
+        fields = line.split("\t")
+        if len(fields) != 2 or not fields[0] or not fields[1]:
+            raise ValueError(
+                f"{path}, line {lineno}: expected 'TOKEN<TAB>TAG' (two non-empty "
+                f"tab-separated fields), got {line[:60]!r}."
+            )
+        return fields[0], fields[1]
+
+    return _read_tagged(path, token)
 
 
 def _lengths(rng, n, min_length, max_length):
