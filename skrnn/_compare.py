@@ -414,9 +414,9 @@ def add_arguments(parser):
 def _check_outputs(args):
     """Fail on an unusable --plot or --save before anything is fitted."""
     if args.plot is not None:
-        _require("matplotlib", "--plot", "pip install matplotlib")
         if not Path(args.plot).parent.is_dir():
             raise InputError(f"--plot {args.plot}: no such directory.")
+        _require("matplotlib", "--plot", "pip install matplotlib")
     if args.save is not None and Path(args.save).exists():
         if not Path(args.save).is_dir():
             raise InputError(f"--save {args.save} is a file, not a directory.")
