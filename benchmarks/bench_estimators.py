@@ -239,7 +239,12 @@ def load(task, data_dir):
     return X, y, X_test
 
 
-def configs(quick):
+def configs(quick, spec=None):
+    if spec:
+        return [
+            (cell, int(hidden), direction == "bi")
+            for cell, hidden, direction in (c.split(":") for c in spec.split(","))
+        ]
     if quick:
         return [("rnn", 128, False), ("lstm", 128, True)]
     grid = [(c, 128, bi) for c in ("rnn", "gru", "lstm") for bi in (False, True)]
@@ -253,12 +258,26 @@ def main():
     parser.add_argument("--tasks", default="tag,classify")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="two configurations")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count(),
+        help="threads of both: torch.set_num_threads, and skrnn's BLAS limit "
+        "(default: the cores)",
+    )
+    parser.add_argument("--configs", help="e.g. rnn:128:uni,lstm:128:bi")
     args = parser.parse_args()
     if args.data is None:
         parser.error("pass --data DIR or set SKRNN_DATA_DIR")
     import torch
+    from threadpoolctl import threadpool_limits
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)
+    print(
+        f"torch {torch.__version__}, numpy {np.__version__}, {args.threads} threads "
+        f"each, median of {args.repeats}"
+    )
     header = (
         f"{'task':<9}{'cell':<6}{'H':>4} {'dir':<4}"
         f"{'skrnn ep':>9}{'torch ep':>9}{'ratio':>7}"
@@ -268,7 +287,7 @@ def main():
     for task in args.tasks.split(","):
         data = load(task, args.data)
         encoded = encode_for_torch(*data, task)
-        for config in configs(args.quick):
+        for config in configs(args.quick, args.configs):
             runs = {"skrnn": [], "padded": [], "packed": []}
             for _ in range(args.repeats):
                 runs["skrnn"].append(time_skrnn(task, config, data))
