@@ -341,6 +341,14 @@ def test_verbose_prints_a_table_with_a_row_per_epoch(corpus, capsys):
     assert len(lines) == 3 and lines[2].split()[0] == "5/1"
 
 
+def test_verbose_2_draws_tqdm_bars_when_installed(corpus, capsys):
+    pytest.importorskip("tqdm", reason="the progress bar is tqdm's")
+    X, y = corpus
+    small(max_iter=2, early_stopping=False, verbose=2).fit(X, y)
+    err = capsys.readouterr().err
+    assert "epoch 1" in err and "epoch 2" in err and "batch" in err
+
+
 def test_verbose_2_shows_progress_within_the_epoch(corpus, capsys, monkeypatch):
     X, y = corpus
     # without tqdm: a plain line at every tenth of the batches
