@@ -565,3 +565,21 @@ def test_a_fit_threads_the_engine_as_blas_may():
                 module.matmul = original
     assert set(seen) == {1, 2}
     assert gemm._state["n_threads"] == 1  # restored after the fit
+
+
+def test_threaded_matmul_works_in_a_forked_child():
+    import multiprocessing
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((400, 30)), rng.standard_normal((30, 200))
+    with threads(2):
+        matmul(a, b)  # the parent's pool exists before the fork
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        result = pool.apply_async(_product_in_threads, (a, b)).get(timeout=60)
+    np.testing.assert_allclose(result, a @ b, atol=1e-10)
+
+
+def _product_in_threads(a, b):
+    with threads(2):
+        return matmul(a, b)

@@ -16,6 +16,7 @@ on a machine whose cores are shared with other work a 2-thread GEMM was measured
 (1, the default, is plain ``a @ b``).
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -24,18 +25,21 @@ import numpy as np
 # below this many output elements a product is not worth a thread's hand-off
 _MIN_SPLIT = 32_768
 
-_state = {"n_threads": 1, "pool": None}
+_state = {"n_threads": 1, "pool": None, "pool_size": 0, "pid": None}
 
 
 @contextmanager
 def threads(n_threads):
     """Let ``matmul`` use ``n_threads`` threads inside the ``with`` block."""
     previous = _state["n_threads"]
-    _state["n_threads"] = max(1, int(n_threads))
-    if _state["n_threads"] > 1 and (
-        _state["pool"] is None or _state["pool"]._max_workers < _state["n_threads"]
-    ):
-        _state["pool"] = ThreadPoolExecutor(_state["n_threads"] - 1)
+    n = _state["n_threads"] = max(1, int(n_threads))
+    # a forked child inherits the pool but not its threads: it needs its own
+    if n > 1 and (_state["pool_size"] < n - 1 or _state["pid"] != os.getpid()):
+        _state.update(
+            pool=ThreadPoolExecutor(n - 1, thread_name_prefix="skrnn-gemm"),
+            pool_size=n - 1,
+            pid=os.getpid(),
+        )
     try:
         yield
     finally:
