@@ -71,8 +71,6 @@ def _engine_threads(method):
 
 
 _inside_engine_threads = threading.local()
-# the language model's name for it
-_one_blas_thread = _engine_threads
 
 
 @dataclass

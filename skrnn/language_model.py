@@ -16,8 +16,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PREDICT_BATCH_SIZE, PREDICT_DTYPE, BaseRNN, EncodedSequences
-from ._base import _one_blas_thread as _blas_policy
+from ._base import (
+    PREDICT_BATCH_SIZE,
+    PREDICT_DTYPE,
+    BaseRNN,
+    EncodedSequences,
+    _engine_threads,
+)
 from ._data import validate_sequences
 from ._engine import (
     OPTIMIZERS,
@@ -30,6 +35,7 @@ from ._engine import (
 )
 from ._engine.batching import padded_positions
 from ._engine.heads import frequency_classes
+from ._persistence import SaveMixin
 
 __all__ = ["RNNLanguageModel"]
 
@@ -47,7 +53,7 @@ _EVAL_MAX_STREAMS = 32
 _EVAL_WINDOW = 128
 
 
-class RNNLanguageModel(BaseRNN):
+class RNNLanguageModel(SaveMixin, BaseRNN):
     """Recurrent neural network language model.
 
     Predicts the next token from the current one and the recurrent state,
@@ -524,7 +530,7 @@ history_, params_ :
                 valid = np.arange(window.shape[0])[:, None] < window_lengths[None, :]
                 yield h, window.T[valid.T]
 
-    @_blas_policy
+    @_engine_threads
     def _log_prob_encoded(self, encoded, params=None):
         """Log-probability of every predicted token, in text order."""
         network, params = self._eval_network(params)
@@ -598,7 +604,7 @@ history_, params_ :
         check_is_fitted(self, "params_")
         return self._encode(*self._validate_X(X, reset=False)).n_steps
 
-    @_blas_policy
+    @_engine_threads
     def _log_proba_encoded(self, encoded, rows=None):
         """``(n_rows, V)`` next-token log-probabilities at the flat positions
         ``rows`` (all positions when None)."""
@@ -684,7 +690,7 @@ history_, params_ :
         cuts = encoded.offsets[1:-1]
         return np.split(self.tokens_[ids], cuts), np.split(log_p, cuts)
 
-    @_blas_policy
+    @_engine_threads
     def _top_k_encoded(self, encoded, k):
         network, params = self._eval_network()
         ids = np.empty((encoded.n_steps, k), dtype=np.int64)
@@ -802,7 +808,7 @@ history_, params_ :
         tokens[:] = list(prefix)
         return self._ids(tokens)
 
-    @_blas_policy
+    @_engine_threads
     def _sample(self, rng, n, max_length, prefix_ids, temperature, top_k):
         network, params = self._eval_network()
         start = np.concatenate([[self.eos_id_], prefix_ids])

@@ -22,6 +22,7 @@ from .heads import (
     valid_steps,
     valid_steps_backward,
 )
+from .network import _Dropout
 from .recurrent import RecurrentStack
 
 SOFTMAXES = ("full", "class")
@@ -206,19 +207,6 @@ def _detach(state):
         key: (h.copy(), None if c is None else c.copy())
         for key, (h, c) in state.items()
     }
-
-
-class _Dropout:
-    """Inverted dropout, ``(x, mask)`` as ``RecurrentStack`` expects."""
-
-    def __init__(self, p, rng):
-        self.keep = 1.0 - p
-        self.rng = rng
-
-    def __call__(self, x):
-        mask = (self.rng.random(x.shape, dtype=np.float32) < self.keep).astype(x.dtype)
-        mask /= x.dtype.type(self.keep)
-        return x * mask, mask
 
 
 __all__ = ["SOFTMAXES", "LanguageNetwork"]
