@@ -527,16 +527,33 @@ def test_token_batches_cover_every_sequence_once_within_the_budget():
     ]
 
 
-@pytest.mark.parametrize("shape", [(700, 50, 300), (50, 700, 2000), (3, 4, 5)])
-def test_threaded_matmul_equals_the_product(shape):
+@pytest.mark.parametrize("shape", [(2000, 200, 100), (100, 2000, 400), (3, 4, 5)])
+def test_threaded_matmul_equals_the_product(shape, monkeypatch):
+    from skrnn._engine import gemm
+
     m, k, n = shape
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
     for n_threads in (1, 2, 3):
         with threads(n_threads):
+            blocks = []
+            if n_threads > 1:
+                pool = gemm._state["pool"]
+                submit = pool.submit
+                monkeypatch.setattr(
+                    pool,
+                    "submit",
+                    lambda *args, blocks=blocks, submit=submit: (
+                        blocks.append(1) or submit(*args)
+                    ),
+                )
             np.testing.assert_allclose(matmul(a, b), a @ b, atol=1e-10)
             flipped = b[:, ::-1]  # a strided operand
             np.testing.assert_allclose(matmul(a, flipped), a @ flipped, atol=1e-10)
+            monkeypatch.undo()
+        # large products are split in one block per thread, small ones are not
+        large = m * n * k >= gemm._MIN_SPLIT
+        assert len(blocks) == (2 * (n_threads - 1) if large else 0)
 
 
 def test_a_fit_threads_the_engine_as_blas_may():
@@ -571,7 +588,7 @@ def test_threaded_matmul_works_in_a_forked_child():
     import multiprocessing
 
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((400, 30)), rng.standard_normal((30, 200))
+    a, b = rng.standard_normal((2000, 200)), rng.standard_normal((200, 100))
     with threads(2):
         matmul(a, b)  # the parent's pool exists before the fork
     context = multiprocessing.get_context("fork")
