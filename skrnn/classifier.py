@@ -114,7 +114,8 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order and the validation split.
     verbose : int, default=0
-        Print one progress line per epoch.
+        1: a table with a row per epoch (loss, validation accuracy, steps/s,
+        seconds); 2: also a progress bar within each epoch (tqdm if installed).
     warm_start : bool, default=False
         Continue from the fitted parameters, vocabulary and classes in ``fit``.
 

@@ -106,7 +106,8 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split.
     verbose : int, default=0
-        Print one line per epoch: loss, validation accuracy, speed, time.
+        1: a table with a row per epoch (loss, validation accuracy, steps/s,
+        seconds); 2: also a progress bar within each epoch (tqdm if installed).
     warm_start : bool, default=False
         Continue training the fitted network on the next ``fit``.
 
