@@ -95,7 +95,7 @@ class RecurrentStack:
             for k, direction in enumerate(self.directions):
                 c = cell_cache["cs"][last + 1, k, cols] if "cs" in cell_cache else None
                 final_state[(layer, direction)] = (hs[last, k, cols], c)
-            caches.append((x, cell_cache))
+            caches.append((x, p, cell_cache))  # p: the stacked weights, for backward
             x = _merge_directions(hs, reverse, cols)
         cache = {"caches": caches, "reverse": reverse, "dropout_masks": dropout_masks}
         return x, final_state, cache
@@ -111,8 +111,7 @@ class RecurrentStack:
         reverse = cache["reverse"]
         grads, dh0 = {}, {}
         for layer in reversed(range(self.num_layers)):
-            x, cell_cache = cache["caches"][layer]
-            p = self._layer_params(params, layer)
+            x, p, cell_cache = cache["caches"][layer]
             dhs = _by_direction(dout, len(self.directions), reverse, cols)
             dxproj, cell_grads, dh = self.cell.backward(p, dhs, cell_cache)
             dproj = _merge_directions(dxproj, reverse, cols).reshape(T * B, -1)
