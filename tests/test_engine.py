@@ -163,6 +163,66 @@ def test_bag_adds_the_sum_of_its_rows_to_the_logits():
         SequenceNetwork(N_OUT, vocab_sizes=(VOCAB,), embedding_dims=(3,), n_bag=3)
 
 
+def _linear_network(cell, bidirectional):
+    """One embedded stream (column 0) and linear tables over columns 0 and 1:
+    column 1 is read by its linear table only."""
+    return SequenceNetwork(
+        N_OUT,
+        vocab_sizes=(VOCAB,),
+        embedding_dims=(3,),
+        n_features=N_FEATURES,
+        cell=cell,
+        hidden_size=4,
+        bidirectional=bidirectional,
+        head="step",
+        alpha=0.01,
+        linear_vocab_sizes=(VOCAB, VOCAB),
+        dtype=np.float64,
+    )
+
+
+@pytest.mark.parametrize(
+    "cell, bidirectional", list(itertools.product(CELLS, [False, True]))
+)
+def test_linear_tables_gradients_match_finite_differences(cell, bidirectional):
+    rng = np.random.default_rng(0)
+    net = _linear_network(cell, bidirectional)
+    params = net.init_params(rng)
+    for k in range(2):
+        params[f"linear.{k}"] = rng.standard_normal(params[f"linear.{k}"].shape)
+    batch = _batch(rng, "step", n_streams=2)
+    grads = _check_gradients(net, params, batch, rng, n_entries=VOCAB * N_OUT)
+    for k in range(2):
+        assert isinstance(grads[f"linear.{k}"], SparseRows)
+        assert not np.any(grads[f"linear.{k}"].toarray()[PAD_ID])
+
+
+def test_linear_tables_add_the_rows_of_each_steps_ids_to_its_logits():
+    rng = np.random.default_rng(1)
+    net = _linear_network("gru", False)
+    params = net.init_params(rng)
+    batch = _batch(rng, "step", n_streams=2)
+    assert not params["linear.0"].any()  # fresh tables add nothing
+    without, _ = net.forward(params, batch)
+    tables = [rng.standard_normal(params[f"linear.{k}"].shape) for k in range(2)]
+    params.update({f"linear.{k}": table for k, table in enumerate(tables)})
+    with_linear, _ = net.forward(params, batch)
+    # the valid steps, sequence after sequence
+    steps = [(t, b) for b, n in enumerate(LENGTHS) for t in range(n)]
+    expected = np.stack(
+        [
+            tables[0][batch.ids[t, b, 0]] + tables[1][batch.ids[t, b, 1]]
+            for t, b in steps
+        ]
+    )
+    np.testing.assert_allclose(with_linear - without, expected, rtol=1e-12)
+
+
+def test_linear_tables_need_the_step_head():
+    with pytest.raises(ValueError, match="'step' head"):
+        SequenceNetwork(N_OUT, head="mean", linear_vocab_sizes=(VOCAB,))
+
+
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("head", ["step", "last", "mean", "max"])
 def test_padding_does_not_change_valid_outputs(cell, head):

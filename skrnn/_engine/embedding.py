@@ -37,27 +37,33 @@ def embed(tables, ids, features=None):
 def embedding_grads(dx, ids, mask, tables):
     """Row gradients of every table from ``dx`` of shape ``(T, B, D)``.
 
-    Only valid steps count. Each table's rows are summed by one sparse product:
-    ``S @ dx`` with ``S[j, i] = 1`` when valid step ``i`` reads the ``j``-th distinct
-    id of the batch (measured 10x faster than a flattened ``np.bincount``, and it
-    stays in the table's dtype).
+    Only valid steps count; table ``k`` reads id column ``k`` and its slice of
+    ``dx``'s last axis.
     """
     valid_ids = ids[mask]
     valid_dx = dx[mask]
-    n_valid = valid_ids.shape[0]
-    ones = np.ones(n_valid, dtype=valid_dx.dtype)
-    columns = np.arange(n_valid + 1)
     grads, start = [], 0
     for k, table in enumerate(tables):
         dim = table.shape[1]
-        rows, inverse = np.unique(valid_ids[:, k], return_inverse=True)
-        summing = csc_array((ones, inverse, columns), shape=(rows.size, n_valid))
-        values = summing @ valid_dx[:, start : start + dim]
-        grads.append(
-            SparseRows(rows, values.astype(table.dtype, copy=False), table.shape)
-        )
+        values = valid_dx[:, start : start + dim]
+        grads.append(sparse_row_sums(valid_ids[:, k], values, table))
         start += dim
     return grads
+
+
+def sparse_row_sums(ids, values, table):
+    """The gradient of ``table`` when row ``ids[i]`` received ``values[i]``.
+
+    The rows are summed by one sparse product: ``S @ values`` with ``S[j, i] = 1``
+    when ``ids[i]`` is the ``j``-th distinct id (measured 10x faster than a
+    flattened ``np.bincount``, and it stays in the table's dtype).
+    """
+    n = ids.shape[0]
+    rows, inverse = np.unique(ids, return_inverse=True)
+    ones = np.ones(n, dtype=values.dtype)
+    summing = csc_array((ones, inverse, np.arange(n + 1)), shape=(rows.size, n))
+    values = summing @ values
+    return SparseRows(rows, values.astype(table.dtype, copy=False), table.shape)
 
 
 def init_table(rng, n_rows, dim, dtype):

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_array
 
-from .embedding import SparseRows, embed, embedding_grads, init_table
+from .embedding import (
+    SparseRows,
+    embed,
+    embedding_grads,
+    init_table,
+    sparse_row_sums,
+)
 from .gemm import matmul
 from .heads import (
     POOLINGS,
@@ -98,6 +104,12 @@ class SequenceNetwork:
         id and class, and the sum of the rows of a sequence's bag is added to
         its logits (a linear model beside the RNN, as in Wide & Deep). 0 for
         none.
+    linear_vocab_sizes : sequence of int
+        Sizes of optional per-step linear tables (step head only): table
+        ``"linear.k"`` of shape ``(linear_vocab_sizes[k], n_outputs)`` holds a
+        weight per id of id column ``k`` and class, and each step adds the rows
+        of its ids to its logits. Columns past the embedded streams are read by
+        these tables only (a tagger's neighbouring words). Empty for none.
     dtype : numpy dtype
     """
 
@@ -116,6 +128,7 @@ class SequenceNetwork:
         dropout=0.0,
         alpha=0.0,
         n_bag=0,
+        linear_vocab_sizes=(),
         dtype=np.float32,
     ):
         if len(vocab_sizes) != len(embedding_dims):
@@ -124,6 +137,10 @@ class SequenceNetwork:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
         if n_bag and head == "step":
             raise ValueError("A bag of n-grams needs a pooled head, not 'step'.")
+        if len(linear_vocab_sizes) and head != "step":
+            raise ValueError(
+                f"Per-step linear tables need the 'step' head, not {head!r}."
+            )
         self.n_outputs = n_outputs
         self.vocab_sizes = tuple(vocab_sizes)
         self.embedding_dims = tuple(embedding_dims)
@@ -132,6 +149,7 @@ class SequenceNetwork:
         self.dropout = dropout
         self.alpha = alpha
         self.n_bag = n_bag
+        self.linear_vocab_sizes = tuple(linear_vocab_sizes)
         self.dtype = np.dtype(dtype)
         self.rnn = RecurrentStack(
             cell,
@@ -161,6 +179,8 @@ class SequenceNetwork:
         params["head.b"] = np.zeros(self.n_outputs, dtype=self.dtype)
         if self.n_bag:
             params["bag"] = np.zeros((self.n_bag, self.n_outputs), dtype=self.dtype)
+        for k, size in enumerate(self.linear_vocab_sizes):
+            params[f"linear.{k}"] = np.zeros((size, self.n_outputs), dtype=self.dtype)
         return params
 
     def _tables(self, params):
@@ -197,8 +217,14 @@ class SequenceNetwork:
         if self.n_bag:
             bag = _bag_matrix(batch, self.dtype)
             logits += bag @ params["bag"][batch.bag_ids]
+        linear_ids = None
+        if self.linear_vocab_sizes:
+            linear_ids = valid_steps(batch.ids, mask.T)
+            for k in range(len(self.linear_vocab_sizes)):
+                logits += params[f"linear.{k}"][linear_ids[:, k]]
         cache = {
             "bag": bag,
+            "linear_ids": linear_ids,
             "mask": mask,
             "pooled": pooled,
             "argmax": argmax,
@@ -227,6 +253,10 @@ class SequenceNetwork:
         if self.n_bag:
             grads["bag"] = _bag_grad(
                 cache["bag"], batch.bag_ids, dlogits, params["bag"]
+            )
+        for k in range(len(self.linear_vocab_sizes)):
+            grads[f"linear.{k}"] = sparse_row_sums(
+                cache["linear_ids"][:, k], dlogits, params[f"linear.{k}"]
             )
         dpooled = matmul(dlogits, params["head.W"].T)
         mask = cache["mask"]
