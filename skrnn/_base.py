@@ -42,6 +42,7 @@ PREDICT_BATCH_SIZE = 256
 # token_batches).
 PREDICT_BATCH_TOKENS = 2048
 
+
 def _engine_threads(method):
     """Run ``method`` with the engine's large products on as many threads as BLAS
     may use (threadpoolctl's limit, by default the cores) and BLAS itself on one.
@@ -346,6 +347,12 @@ class BaseRNN(BaseEstimator):
         whose linear weights a pooled head adds to its logits; 0 for none."""
         return 0
 
+    def _linear_vocab_sizes(self):
+        """Sizes of the per-step linear tables over the first id columns whose
+        weights a step head adds to its logits (``SequenceNetwork``'s
+        ``linear_vocab_sizes``); empty for none."""
+        return []
+
     # --- the network ----------------------------------------------------------------
 
     def _network(self, dtype=np.float32):
@@ -363,6 +370,7 @@ class BaseRNN(BaseEstimator):
             dropout=self.dropout,
             alpha=self.alpha,
             n_bag=self._bag_size(),
+            linear_vocab_sizes=self._linear_vocab_sizes(),
             dtype=dtype,
         )
 

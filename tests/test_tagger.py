@@ -429,3 +429,65 @@ def test_ewt_slice_beats_baselines():
     accuracy = tagger.score(X_test, y_test)
     assert majority < 0.25
     assert accuracy > 0.8
+
+
+def test_neighbour_ids_stay_within_each_sequence():
+    from skrnn.tagger import _neighbour_ids
+
+    context = np.array([10, 11, 12, 20, 30, 31])  # sequences of 3, 1 and 2
+    out = _neighbour_ids(context, np.array([3, 1, 2]), window=2, boundary=99)
+    expected = [  # offsets -2, -1, +1, +2
+        [99, 99, 11, 12],
+        [99, 10, 12, 99],
+        [10, 11, 99, 99],
+        [99, 99, 99, 99],
+        [99, 99, 31, 99],
+        [99, 30, 99, 99],
+    ]
+    np.testing.assert_array_equal(out, expected)
+
+
+def _tags_of_the_next_word(n_sequences, rng):
+    """Each token's tag names the word after it, which a left-to-right RNN has
+    not read yet."""
+    words = np.array(["a", "b", "c", "d"])
+    X, y = [], []
+    for _ in range(n_sequences):
+        sentence = words[rng.integers(0, 4, size=rng.integers(3, 8))].tolist()
+        X.append(sentence)
+        y.append([f"before_{w}" for w in sentence[1:]] + ["last"])
+    return X, y
+
+
+def test_linear_window_tags_from_the_next_word():
+    rng = np.random.default_rng(0)
+    X, y = _tags_of_the_next_word(300, rng)
+    X_test, y_test = _tags_of_the_next_word(100, rng)
+    params = dict(bidirectional=False, num_layers=1, max_iter=15, word_dropout=0)
+
+    def accuracy(linear_window):
+        tagger = small(linear_window=linear_window, **params).fit(X, y)
+        return flat_accuracy_scorer(tagger, X_test, y_test)
+
+    # without the linear model the next word is a guess among 4; the window
+    # reads it
+    assert accuracy(None) < 0.6
+    assert accuracy(1) > 0.95
+
+
+def test_linear_window_sets_the_linear_tables(corpus, numeric):
+    X, y = corpus
+    tagger = small(linear_window=2, max_iter=1).fit(X, y)
+    sizes = tagger.featurizer_.vocab_sizes_
+    lower = tagger.featurizer_.stream_names_.index("lower")
+    expected = list(sizes) + [sizes[lower] + 1] * 4
+    shapes = [tagger.params_[f"linear.{k}"].shape for k in range(len(expected))]
+    assert shapes == [(n, len(tagger.classes_)) for n in expected]
+    assert f"linear.{len(expected)}" not in tagger.params_
+    assert not any(
+        k.startswith("linear")
+        for k in small(linear_window=None, max_iter=1).fit(X, y).params_
+    )
+    X_numeric, y_numeric, lengths = numeric
+    fitted = small(max_iter=1).fit(X_numeric, y_numeric, lengths=lengths)
+    assert not any(k.startswith("linear") for k in fitted.params_)
