@@ -41,6 +41,12 @@ PREDICT_BATCH_SIZE = 256
 # Prediction batches of sentences hold at most this many padded steps (see
 # token_batches).
 PREDICT_BATCH_TOKENS = 2048
+# batch_size="auto": this many sequences per batch, fewer when an epoch would
+# then hold fewer than MIN_STEPS_PER_EPOCH optimizer steps.
+AUTO_BATCH_SIZE = 32
+MIN_STEPS_PER_EPOCH = 20
+# short_fit_steps: the largest factor by which a short fit's rate is raised.
+MAX_RATE_BOOST = 4.0
 
 
 def _engine_threads(method):
@@ -268,8 +274,8 @@ class ConvergenceMonitor:
 
 class History(list):
     """One dict per epoch: ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
-    ``seconds`` (the epoch's), ``elapsed`` (since the fit began), as skorch's
-    ``History``."""
+    ``seconds`` (the epoch's), ``elapsed`` (since the fit began) and the
+    optimizer's ``learning_rate``, as skorch's ``History``."""
 
     def column(self, key):
         return [row[key] for row in self]
@@ -374,6 +380,26 @@ class BaseRNN(BaseEstimator):
             dtype=dtype,
         )
 
+    def _batch_size(self, n_sequences):
+        """``batch_size``; ``"auto"`` is ``AUTO_BATCH_SIZE`` sequences, fewer on a
+        corpus too small for ``MIN_STEPS_PER_EPOCH`` batches of that size."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return min(AUTO_BATCH_SIZE, max(1, -(-n_sequences // MIN_STEPS_PER_EPOCH)))
+
+    def _learning_rate(self, planned_steps):
+        """The rate of a fit planned for ``planned_steps`` optimizer steps (None:
+        not planned, as ``partial_fit``).
+
+        Opt-in, as ``average_decay``: an estimator that declares
+        ``short_fit_steps`` raises the rate of a fit planned for fewer steps by
+        ``sqrt(short_fit_steps / planned_steps)``, at most ``MAX_RATE_BOOST``.
+        """
+        short = getattr(self, "short_fit_steps", None)
+        if short is None or planned_steps is None or planned_steps >= short:
+            return self.learning_rate
+        return self.learning_rate * min(MAX_RATE_BOOST, np.sqrt(short / planned_steps))
+
     def _make_optimizer(self):
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](
@@ -404,7 +430,6 @@ class BaseRNN(BaseEstimator):
             self.t_ = 0
         else:
             encoded = self._encode_fit(X, y, reset=False, **encode_kwargs)
-            self._optimizer.learning_rate = self.learning_rate
         if encoded.n_steps == 0:
             raise ValueError("Cannot fit on sequences that are all empty.")
         encoded = encoded.subset(np.flatnonzero(encoded.lengths))
@@ -412,7 +437,7 @@ class BaseRNN(BaseEstimator):
         if self.early_stopping and not incremental:
             encoded, validation = self._validation_split(encoded)
         max_iter = 1 if incremental else self.max_iter
-        self._train(encoded, validation, max_iter)
+        self._train(encoded, validation, max_iter, planned=not incremental)
         return self
 
     def _validation_split(self, encoded):
@@ -442,9 +467,14 @@ class BaseRNN(BaseEstimator):
             )
         return encoded.subset(train), encoded.subset(valid)
 
-    def _train(self, encoded, validation, max_iter):
+    def _train(self, encoded, validation, max_iter, planned=True):
         network = self._network(np.float32)
         weights = self._sequence_weights(encoded)
+        batch_size = self._batch_size(encoded.n_sequences)
+        n_batches = -(-encoded.n_sequences // batch_size)
+        self._optimizer.learning_rate = self._learning_rate(
+            max_iter * n_batches if planned else None
+        )
         # Opt-in: an estimator that declares ``average_decay`` (with its constraint,
         # e.g. Interval(Real, 0, 1, closed="left")) validates and predicts with the
         # moving average of its weights; training steps continue from the raw ones.
@@ -458,7 +488,7 @@ class BaseRNN(BaseEstimator):
         start = time.perf_counter()
         for _ in range(max_iter):
             epoch_start = time.perf_counter()
-            loss = self._run_epoch(network, encoded, weights)
+            loss = self._run_epoch(network, encoded, weights, batch_size)
             self.n_iter_ += 1
             self.loss_curve_.append(loss)
             score = None
@@ -504,15 +534,16 @@ class BaseRNN(BaseEstimator):
             "steps_per_s": n_steps / (now - epoch_start),
             "seconds": now - epoch_start,
             "elapsed": now - start,
+            "learning_rate": self._optimizer.learning_rate,
         }
         self.history_.append(row)
         if self.verbose:
             self._print_progress(row, max_iter)
 
-    def _run_epoch(self, network, encoded, weights):
+    def _run_epoch(self, network, encoded, weights, batch_size):
         total, n_steps = 0.0, 0
         groups = self._word_dropout_groups() if self.word_dropout > 0 else []
-        batches = length_batches(encoded.lengths, self.batch_size, self._rng)
+        batches = length_batches(encoded.lengths, batch_size, self._rng)
         for index in self._batch_progress(batches):
             batch = encoded.batch(index, weights=weights)
             for columns, counts in groups:
@@ -522,8 +553,9 @@ class BaseRNN(BaseEstimator):
                 raise ValueError(
                     f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
                     "the fit diverged. Use a smaller learning_rate (it is "
-                    f"{self.learning_rate}) or a smaller clip_norm (it is "
-                    f"{self.clip_norm})."
+                    f"{self.learning_rate}; this fit stepped at "
+                    f"{self._optimizer.learning_rate:.3g}) or a smaller clip_norm "
+                    f"(it is {self.clip_norm})."
                 )
             clip_grad_norm(grads, self.clip_norm)
             self._optimizer.update(self.params_, grads)

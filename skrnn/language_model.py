@@ -418,14 +418,14 @@ history_, params_ :
 
     # --- training -------------------------------------------------------------------
 
-    def _run_epoch(self, network, encoded, weights):
+    def _run_epoch(self, network, encoded, weights, batch_size):
         epochs_decayed = max(0, self.n_iter_ + 1 - self.decay_after)
         self._optimizer.learning_rate = (
             self.learning_rate * self.learning_rate_decay**epochs_decayed
         )
         inputs, targets = encoded.ids[:, 0], encoded.targets
         total, n_steps = 0.0, 0
-        for positions, lengths in self._layout(encoded, self.batch_size, self._rng):
+        for positions, lengths in self._layout(encoded, batch_size, self._rng):
             state = None
             for window, window_lengths in bptt_windows(
                 positions, lengths, self.bptt_steps

@@ -235,7 +235,9 @@ def test_partial_fit_classes_and_unknown_tags(corpus):
 
 def test_fitted_attributes(corpus):
     X, y = corpus
-    tagger = small(max_iter=8, n_iter_no_change=100).fit(X, y)
+    # 30 held-out sequences: the least that early stopping splits off
+    tagger = small(max_iter=8, n_iter_no_change=100, validation_fraction=0.25)
+    tagger.fit(X, y)
     assert tagger.classes_.tolist() == sorted({t for s in y for t in s})
     words = {w for s in X for w in s}
     assert set(tagger.vocabulary_) == words
@@ -325,7 +327,9 @@ def test_diverging_fit_raises(corpus):
 
 def test_verbose_prints_a_table_with_a_row_per_epoch(corpus, capsys):
     X, y = corpus
-    tagger = small(max_iter=4, n_iter_no_change=100, verbose=1).fit(X, y)
+    tagger = small(
+        max_iter=4, n_iter_no_change=100, validation_fraction=0.25, verbose=1
+    ).fit(X, y)
     header, rule, *rows = capsys.readouterr().out.strip().splitlines()
     assert header.split() == ["epoch", "train_loss", "valid_acc", "steps/s", "dur"]
     assert set(rule.replace(" ", "")) == {"-"}
@@ -491,3 +495,43 @@ def test_linear_window_sets_the_linear_tables(corpus, numeric):
     X_numeric, y_numeric, lengths = numeric
     fitted = small(max_iter=1).fit(X_numeric, y_numeric, lengths=lengths)
     assert not any(k.startswith("linear") for k in fitted.params_)
+
+
+def test_early_stopping_needs_30_held_out_sequences(corpus):
+    X, y = corpus  # 120 sequences
+    few = small(max_iter=3, validation_fraction=0.2).fit(X, y)  # 24 held out
+    assert few.validation_scores_ == [] and few.best_validation_score_ is None
+    enough = small(max_iter=3, validation_fraction=0.25).fit(X, y)  # 30
+    assert len(enough.validation_scores_) == enough.n_iter_ > 0
+
+
+@pytest.mark.parametrize(
+    "n_sequences, expected", [(1, 1), (80, 4), (81, 5), (639, 32), (12544, 32)]
+)
+def test_auto_batch_size_gives_an_epoch_20_steps(n_sequences, expected):
+    assert RNNTagger()._batch_size(n_sequences) == expected
+    assert RNNTagger(batch_size=7)._batch_size(n_sequences) == 7
+
+
+def test_auto_batch_size_in_a_fit(tagging):
+    X, y = tagging
+    tagger = small(batch_size="auto", max_iter=1, early_stopping=False)
+    assert tagger.fit(X[:100], y[:100]).t_ == 20  # batches of 5
+    assert tagger.fit(X, y).t_ == 20  # 180 sequences: batches of 9
+
+
+def test_short_fit_raises_the_learning_rate(corpus):
+    X, y = corpus  # 120 sequences, batches of 16: 8 per epoch
+    rates = {}
+    for short_fit_steps in (None, 24, 200, 100_000):
+        tagger = small(
+            max_iter=3, early_stopping=False, short_fit_steps=short_fit_steps
+        )
+        rates[short_fit_steps] = tagger.fit(X, y).history_.column("learning_rate")
+    base = SMALL["learning_rate"]
+    # 3 epochs of 8 steps: planned for 24, not short of 24
+    assert rates[None] == rates[24] == [base] * 3
+    np.testing.assert_allclose(rates[200], [base * np.sqrt(200 / 24)] * 3)
+    np.testing.assert_allclose(rates[100_000], [base * 4] * 3)  # at most 4x
+    tagger.set_params(warm_start=True).partial_fit(X, y)
+    assert tagger.history_[-1]["learning_rate"] == base
