@@ -393,12 +393,14 @@ class BaseRNN(BaseEstimator):
 
         Opt-in, as ``average_decay``: an estimator that declares
         ``short_fit_steps`` raises the rate of a fit planned for fewer steps by
-        ``sqrt(short_fit_steps / planned_steps)``, at most ``MAX_RATE_BOOST``.
+        ``short_fit_steps / planned_steps``, at most ``MAX_RATE_BOOST``. An Adam
+        step moves each weight by about the rate, so a short fit then still
+        travels as far as ``short_fit_steps`` steps at ``learning_rate``.
         """
         short = getattr(self, "short_fit_steps", None)
         if short is None or planned_steps is None or planned_steps >= short:
             return self.learning_rate
-        return self.learning_rate * min(MAX_RATE_BOOST, np.sqrt(short / planned_steps))
+        return self.learning_rate * min(MAX_RATE_BOOST, short / planned_steps)
 
     def _make_optimizer(self):
         if self.solver == "sgd":

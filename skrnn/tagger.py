@@ -84,7 +84,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     short_fit_steps : int or None, default=2000
         A fit planned for fewer optimizer steps than this (``max_iter`` times
         the batches of an epoch) is short: its learning rate is
-        ``learning_rate * min(4, sqrt(short_fit_steps / planned))``, so that a
+        ``learning_rate * min(4, short_fit_steps / planned)``, so that a
         small corpus travels about as far in its few steps. UD EWT's fits are
         planned for over 5,000 steps and are unaffected. Each epoch's rate is in
         ``history_``; ``partial_fit`` steps at ``learning_rate``. None: always
