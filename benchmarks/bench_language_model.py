@@ -10,9 +10,11 @@ of ``CONFIGS`` is a named parameter set of RNNLanguageModel; every epoch is one
 ``fit`` with ``warm_start=True`` (so the learning-rate schedule, which counts
 ``n_iter_``, runs as in one long fit) followed by the validation and test
 perplexities, so that each printed line is a figure of docs/benchmarks.md.
-``--torch PYTHON`` also runs the same model (Zaremba et al.'s small LSTM as
-PyTorch's word_language_model example writes it: nn.Embedding, nn.LSTM,
-nn.Linear, the hidden state repackaged per window, clip_grad_norm_, plain SGD)
+``--torch PYTHON`` also runs the same model (a 2-layer LSTM as PyTorch's
+word_language_model example writes it: nn.Embedding, nn.LSTM, nn.Linear, its
+``--tied`` and ``--dropout``, the hidden state repackaged per window,
+clip_grad_norm_, plain SGD), with the hidden size, tying and dropout of the first
+of ``--configs`` (Zaremba et al.'s small LSTM for the defaults),
 under that interpreter (the benchmark venv; torch is never a dependency of
 skrnn) and reports the time ratio per epoch. Its test perplexity counts 82,429
 tokens (the example does not predict the first word); its peak memory is not
@@ -105,12 +107,13 @@ def run_skrnn(name, params, splits, epochs, seed):
     return rows, samples
 
 
-TORCH_SCRIPT = r'''
+TORCH_SCRIPT = r"""
 import json, math, sys, time
 import torch, torch.nn as nn
 
 root = sys.argv[1]
-epochs, seed, threads = (int(a) for a in sys.argv[2:5])
+epochs, seed, threads, H = (int(a) for a in sys.argv[2:6])
+tied, dropout = sys.argv[6] == "tied", float(sys.argv[7])
 torch.manual_seed(seed)
 torch.set_num_threads(threads)
 
@@ -128,7 +131,7 @@ def batchify(data, bsz):
     n = data.size(0) // bsz
     return data[: n * bsz].view(bsz, n).t().contiguous()
 
-V, H, BPTT = len(vocab), 200, 35
+V, BPTT = len(vocab), 35
 train_data, valid_data, test_data = (
     batchify(ids(train), 20), batchify(ids(valid), 10), batchify(ids(test), 1)
 )
@@ -136,16 +139,19 @@ train_data, valid_data, test_data = (
 class RNNModel(nn.Module):
     def __init__(self):
         super().__init__()
+        self.drop = nn.Dropout(dropout)
         self.encoder = nn.Embedding(V, H)
-        self.rnn = nn.LSTM(H, H, 2)
+        self.rnn = nn.LSTM(H, H, 2, dropout=dropout)
         self.decoder = nn.Linear(H, V)
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
+        if tied:  # as the example's --tied
+            self.decoder.weight = self.encoder.weight
 
     def forward(self, x, hidden):
-        output, hidden = self.rnn(self.encoder(x), hidden)
-        return self.decoder(output), hidden
+        output, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+        return self.decoder(self.drop(output)), hidden
 
 model, criterion = RNNModel(), nn.CrossEntropyLoss()
 
@@ -164,6 +170,9 @@ def evaluate(data):
             count += target.numel()
     return math.exp(total / count)
 
+name = f"torch {H}x2 LSTM" + (", tied" if tied else "") + (
+    f", dropout {dropout}" if dropout else ""
+)
 lr = 20.0
 for epoch in range(1, epochs + 1):
     model.train()
@@ -185,20 +194,27 @@ for epoch in range(1, epochs + 1):
     if epoch >= 4:
         lr /= 2  # as RNNLanguageModel's default schedule: halved after epoch 4
     print(json.dumps({
-        "model": "torch Zaremba-small", "seed": seed, "epoch": epoch,
+        "model": name, "seed": seed, "epoch": epoch,
         "train_ppl": math.exp(total / count), "valid_ppl": evaluate(valid_data),
         "test_ppl": evaluate(test_data), "epoch_s": epoch_s,
         "tokens_per_s": train_data.numel() / epoch_s, "threads": threads,
     }), flush=True)
-'''
+"""
 
 
-def run_torch(python, root, epochs, seed, threads):
+def run_torch(python, root, epochs, seed, threads, params):
+    """The example's model with the shape of ``params`` (an entry of CONFIGS):
+    its hidden size (the embedding's too), tied weights and dropout."""
+    shape = [
+        str(params.get("hidden_size", 200)),
+        "tied" if params.get("tie_weights") else "untied",
+        str(params.get("dropout", 0.0)),
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(TORCH_SCRIPT)
     try:
         out = subprocess.run(
-            [python, f.name, str(root), str(epochs), str(seed), str(threads)],
+            [python, f.name, str(root), str(epochs), str(seed), str(threads)] + shape,
             check=True,
             capture_output=True,
             text=True,
@@ -253,8 +269,15 @@ def main():
     for seed in seeds:
         for name in names:
             rows += run_skrnn(name, CONFIGS[name], splits, args.epochs, seed)[0]
-        if args.torch:
-            rows += run_torch(args.torch, root, args.epochs, seed, args.torch_threads)
+        if args.torch:  # the shape of the first configuration
+            rows += run_torch(
+                args.torch,
+                root,
+                args.epochs,
+                seed,
+                args.torch_threads,
+                CONFIGS[names[0]],
+            )
     print_summary(rows)
     print(f"# load at the end {os.getloadavg()[0]:.1f}", file=sys.stderr)
 

@@ -51,10 +51,14 @@ def main():
     X_all, y_all = load_conllu(dev)
     rnn_params = json.loads(args.rnn_params)
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"RNNTagger params {rnn_params or 'defaults'}")
-    print("| sentences | HMMTagger() | s/fold | RNNTagger (mean, range over seeds) "
-          "| s/fold |")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"RNNTagger params {rnn_params or 'defaults'}"
+    )
+    print(
+        "| sentences | HMMTagger() | s/fold | RNNTagger (mean, range over seeds) "
+        "| s/fold |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for size in (int(s) for s in args.sizes.split(",")):
         X, y = X_all[:size], y_all[:size]
