@@ -552,13 +552,7 @@ class BaseRNN(BaseEstimator):
                 self._drop_words(batch.ids, columns, counts)
             loss, grads = network.loss_and_grad(self.params_, batch, rng=self._rng)
             if not np.isfinite(loss):
-                raise ValueError(
-                    f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
-                    "the fit diverged. Use a smaller learning_rate (it is "
-                    f"{self.learning_rate}; this fit stepped at "
-                    f"{self._optimizer.learning_rate:.3g}) or a smaller clip_norm "
-                    f"(it is {self.clip_norm})."
-                )
+                self._raise_diverged(loss)
             clip_grad_norm(grads, self.clip_norm)
             self._optimizer.update(self.params_, grads)
             if self._average is not None:
@@ -568,6 +562,16 @@ class BaseRNN(BaseEstimator):
             total += loss * steps
             n_steps += steps
         return total / n_steps
+
+    def _raise_diverged(self, loss):
+        rate = f"it is {self.learning_rate}"
+        if self._optimizer.learning_rate != self.learning_rate:
+            rate += f"; this short fit stepped at {self._optimizer.learning_rate:.3g}"
+        raise ValueError(
+            f"The training loss became {loss} at epoch {self.n_iter_ + 1}: the fit "
+            f"diverged. Use a smaller learning_rate ({rate}) or a smaller clip_norm "
+            f"(it is {self.clip_norm})."
+        )
 
     def _drop_words(self, ids, columns, counts):
         """Word dropout (Kiperwasser & Goldberg, 2016), in place on a batch's

@@ -321,8 +321,12 @@ def test_diverging_fit_raises(corpus):
     tagger = small(
         solver="sgd", learning_rate=1e30, alpha=1e-4, clip_norm=None, max_iter=3
     )
-    with pytest.raises(ValueError, match="smaller learning_rate"):
+    with pytest.raises(ValueError, match="smaller learning_rate") as error:
         tagger.fit(X, y)
+    # 3 epochs of 8 steps, well short of short_fit_steps: the rate used is named
+    assert "this short fit stepped at 4e+30" in str(error.value)
+    with pytest.raises(ValueError, match=r"\(it is 1e\+30\) or"):
+        tagger.set_params(short_fit_steps=None).fit(X, y)
 
 
 def test_verbose_prints_a_table_with_a_row_per_epoch(corpus, capsys):
