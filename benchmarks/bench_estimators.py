@@ -72,8 +72,15 @@ def skrnn_estimator(task, cell, hidden, bidirectional, max_iter):
         random_state=0,
     )
     if task == "tag":
+        # no linear model beside the network, and the rate as given (these fits
+        # of 1-3 epochs are short): the same work as the torch tagger
         return RNNTagger(
-            **common, suffix_length=0, lowercase_stream=False, shape_stream=False
+            **common,
+            suffix_length=0,
+            lowercase_stream=False,
+            shape_stream=False,
+            linear_window=None,
+            short_fit_steps=None,
         )
     return RNNClassifier(**common, pooling="last", ngram_range=None)
 
