@@ -52,6 +52,12 @@ for _seed in (0, 1, 2):
     )
 
 
+# What the linear model beside the network costs and gives on EWT.
+@register("RNNTagger(linear_window=None)")  # seed 0
+def _rnn_without_linear():
+    return RNNTagger(random_state=0, linear_window=None)
+
+
 class _NLTKAdapter:
     """fit/predict over lists of sequences for an NLTK tagger."""
 
