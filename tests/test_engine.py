@@ -1,4 +1,5 @@
 import itertools
+import threading
 
 import numpy as np
 import pytest
@@ -587,6 +588,35 @@ def test_token_batches_cover_every_sequence_once_within_the_budget():
     ]
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_directions_on_two_threads_give_the_serial_result(cell, monkeypatch):
+    from skrnn._engine import gemm
+
+    rng = np.random.default_rng(0)
+    net = _network(cell, True, 2, "step")
+    params = net.init_params(rng)
+    batch = _batch(rng, "step")
+    state = {(1, "bw"): (rng.standard_normal((3, 4)), None)}
+    serial_loss, serial_grads = net.loss_and_grad(params, batch, initial_state=state)
+    workers = set()
+    cell_forward = net.rnn.cell.forward
+
+    def spy(*args):
+        workers.add(threading.current_thread().name)
+        return cell_forward(*args)
+
+    monkeypatch.setattr(net.rnn.cell, "forward", spy)
+    with threads(2):
+        loss, grads = net.loss_and_grad(params, batch, initial_state=state)
+    assert len(workers) == 2  # the backward direction ran on the pool's thread
+    assert loss == pytest.approx(serial_loss, rel=1e-12)
+    for name, grad in serial_grads.items():
+        np.testing.assert_allclose(
+            _dense(grads[name]), _dense(grad), rtol=1e-10, atol=1e-12, err_msg=name
+        )
+    assert gemm.thread_count() == 1
+
+
 @pytest.mark.parametrize("shape", [(2000, 200, 100), (100, 2000, 400), (3, 4, 5)])
 def test_threaded_matmul_equals_the_product(shape, monkeypatch):
     from skrnn._engine import gemm
@@ -625,7 +655,7 @@ def test_a_fit_threads_the_engine_as_blas_may():
     original = gemm.matmul
 
     def spy(a, b):
-        seen.append(gemm._state["n_threads"])
+        seen.append(gemm.thread_count())
         return original(a, b)
 
     X, y = [["a", "b"], ["b", "a"]] * 10, [["x", "y"], ["y", "x"]] * 10
@@ -641,7 +671,7 @@ def test_a_fit_threads_the_engine_as_blas_may():
             for module in (recurrent, network):
                 module.matmul = original
     assert set(seen) == {1, 2}
-    assert gemm._state["n_threads"] == 1  # restored after the fit
+    assert gemm.thread_count() == 1  # restored after the fit
 
 
 def test_threaded_matmul_works_in_a_forked_child():

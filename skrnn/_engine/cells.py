@@ -3,9 +3,12 @@
 Every cell works on time-major arrays with the directions of a layer stacked on the
 second axis: its input is the projection of the inputs for all steps,
 ``xproj = x @ W_in + b`` of shape ``(T, D, B, G*H)``, computed by the layer in one
-GEMM; a state is ``(D, B, H)`` and ``W_rec`` is ``(D, H, G*H)``, so that one call
-per step serves both directions of a bidirectional layer (``np.matmul`` runs one
-GEMM per direction inside, with no Python in between). Inside the time loop a cell
+GEMM; a state is ``(D, B, H)`` and ``W_rec`` is ``(D, H, G*H)``. ``RecurrentStack``
+calls a cell once per direction (``D = 1``), each on a thread of its own: on one
+core two ``D = 1`` calls were as fast as one stacked forward and twice as fast as a
+stacked backward, and on 2 cores a tagger's training step took 20% less time (the
+loops overlap only in part: between its small products a loop holds the GIL).
+Inside the time loop a cell
 only adds ``h_{t-1} @ W_rec`` and applies its gates. ``backward`` walks from the last
 step to the first carrying only ``dh`` (and ``dc``), and returns ``d xproj`` for
 every step; the weight gradient

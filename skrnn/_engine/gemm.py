@@ -13,10 +13,15 @@ on a machine whose cores are shared with other work a 2-thread GEMM was measured
 5-10x slower than a 1-thread one; a block that waits for a core here only waits.
 
 ``threads(n)`` sets how many threads the products of the enclosed code may use
-(1, the default, is plain ``a @ b``).
+(1, the default, is plain ``a @ b``). ``map_threads`` shares independent pieces of
+work among the same threads: the two directions of a bidirectional layer, whose
+time loops are serial chains of small products, each run on a core of its own.
+The setting is per thread, so work handed to a thread of the pool computes its
+products serially and never waits for the pool it runs in.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -27,14 +32,20 @@ import numpy as np
 # slower split than whole
 _MIN_SPLIT = 2**25
 
-_state = {"n_threads": 1, "pool": None, "pool_size": 0, "pid": None}
+_state = {"pool": None, "pool_size": 0, "pid": None}
+_local = threading.local()
+
+
+def thread_count():
+    """How many threads ``matmul`` and ``map_threads`` may use here and now."""
+    return getattr(_local, "n_threads", 1)
 
 
 @contextmanager
 def threads(n_threads):
     """Let ``matmul`` use ``n_threads`` threads inside the ``with`` block."""
-    previous = _state["n_threads"]
-    n = _state["n_threads"] = max(1, int(n_threads))
+    previous = thread_count()
+    n = _local.n_threads = max(1, int(n_threads))
     # a forked child inherits the pool but not its threads: it needs its own
     if n > 1 and (_state["pool_size"] < n - 1 or _state["pid"] != os.getpid()):
         _state.update(
@@ -45,12 +56,22 @@ def threads(n_threads):
     try:
         yield
     finally:
-        _state["n_threads"] = previous
+        _local.n_threads = previous
+
+
+def map_threads(function, items):
+    """``[function(item) for item in items]``, the items spread over the threads
+    that ``threads`` allows (the calling thread takes the first)."""
+    items = list(items)
+    if thread_count() == 1 or len(items) == 1:
+        return [function(item) for item in items]
+    futures = [_state["pool"].submit(function, item) for item in items[1:]]
+    return [function(items[0])] + [future.result() for future in futures]
 
 
 def matmul(a, b):
     """``a @ b`` for 2-D arrays, the output's blocks computed in parallel."""
-    n = _state["n_threads"]
+    n = thread_count()
     rows, cols = a.shape[0], b.shape[1]
     if n == 1 or rows * cols * a.shape[1] < _MIN_SPLIT:
         return a @ b

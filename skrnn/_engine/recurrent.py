@@ -1,8 +1,11 @@
 """Stacked, optionally bidirectional recurrent layers over padded, time-major batches.
 
 A layer projects its input for every step and both directions in one GEMM, runs the
-cell's time loop for both directions at once, and after the backward loop forms the
-input-weight gradient and the input's gradient as one GEMM each over all steps. The
+cell's time loop of each direction (the two directions of a bidirectional layer on
+two threads when ``gemm.threads`` allows: each loop is a serial chain of small
+products, and on one core the stacked loop of both was no faster), and after the
+backward loop forms the input-weight gradient and the input's gradient as one GEMM
+each over all steps. The
 backward direction of a bidirectional layer is the same cell run over each
 sequence's valid steps in reverse: its projected input is gathered through a
 per-sequence reversal index (padding stays at the end), and its outputs are
@@ -12,7 +15,7 @@ gathered back.
 import numpy as np
 
 from .cells import CELLS
-from .gemm import matmul
+from .gemm import map_threads, matmul
 
 
 class RecurrentStack:
@@ -84,19 +87,26 @@ class RecurrentStack:
             if layer > 0 and dropout is not None:
                 x, mask = dropout(x)
                 dropout_masks.append(mask)
-            p = self._layer_params(params, layer)
+            W_in, b, recurrent = self._layer_params(params, layer)
             # both directions' input projections in one GEMM, then the backward
             # direction's steps reversed within each sequence
-            xproj = _by_direction(
-                _project(x, p["W_in"], p["b"]), len(self.directions), reverse, cols
+            xprojs = _split_directions(
+                _project(x, W_in, b), len(self.directions), reverse, cols
             )
-            h0, c0 = self._initial_state(initial_state, layer, x.dtype, B)
-            hs, cell_cache = self.cell.forward(p, xproj, h0, c0)
-            for k, direction in enumerate(self.directions):
-                c = cell_cache["cs"][last + 1, k, cols] if "cs" in cell_cache else None
-                final_state[(layer, direction)] = (hs[last, k, cols], c)
-            caches.append((x, p, cell_cache))  # p: the stacked weights, for backward
-            x = _merge_directions(hs, reverse, cols)
+            states = self._initial_state(initial_state, layer, x.dtype, B)
+
+            def run(k, recurrent=recurrent, xprojs=xprojs, states=states):
+                return self.cell.forward(recurrent[k], xprojs[k], *states[k])
+
+            outputs = map_threads(run, range(len(self.directions)))
+            for direction, (hs, cell_cache) in zip(
+                self.directions, outputs, strict=True
+            ):
+                c = cell_cache["cs"][last + 1, 0, cols] if "cs" in cell_cache else None
+                final_state[(layer, direction)] = (hs[last, 0, cols], c)
+            cell_caches = [cell_cache for _, cell_cache in outputs]
+            caches.append((x, W_in, recurrent, cell_caches))
+            x = _join_directions([hs for hs, _ in outputs], reverse, cols)
         cache = {"caches": caches, "reverse": reverse, "dropout_masks": dropout_masks}
         return x, final_state, cache
 
@@ -111,59 +121,59 @@ class RecurrentStack:
         reverse = cache["reverse"]
         grads, dh0 = {}, {}
         for layer in reversed(range(self.num_layers)):
-            x, p, cell_cache = cache["caches"][layer]
-            dhs = _by_direction(dout, len(self.directions), reverse, cols)
-            dxproj, cell_grads, dh = self.cell.backward(p, dhs, cell_cache)
-            dproj = _merge_directions(dxproj, reverse, cols).reshape(T * B, -1)
-            stacked = {
-                "W_in": matmul(x.reshape(T * B, -1).T, dproj),
-                "b": dproj.sum(axis=0),
-            }
+            x, W_in, recurrent, cell_caches = cache["caches"][layer]
+            dhs = _split_directions(dout, len(self.directions), reverse, cols)
+
+            def run(k, recurrent=recurrent, dhs=dhs, cell_caches=cell_caches):
+                return self.cell.backward(recurrent[k], dhs[k], cell_caches[k])
+
+            outputs = map_threads(run, range(len(self.directions)))
+            dproj = _join_directions(
+                [dxproj for dxproj, _, _ in outputs], reverse, cols
+            )
+            dproj = dproj.reshape(T * B, -1)
+            dW_in = matmul(x.reshape(T * B, -1).T, dproj)
+            db = dproj.sum(axis=0)
             G = dproj.shape[1] // len(self.directions)
-            for k, direction in enumerate(self.directions):
+            for k, (direction, (_, cell_grads, dh)) in enumerate(
+                zip(self.directions, outputs, strict=True)
+            ):
                 prefix = f"rnn.{layer}.{direction}."
-                for name in ("W_in", "b"):
-                    grads[prefix + name] = np.ascontiguousarray(
-                        stacked[name][..., k * G : (k + 1) * G]
-                    )
+                gates = slice(k * G, (k + 1) * G)
+                grads[prefix + "W_in"] = np.ascontiguousarray(dW_in[:, gates])
+                grads[prefix + "b"] = db[gates]
                 for name, value in cell_grads.items():
-                    grads[prefix + name] = value[k]
-                dh0[(layer, direction)] = dh[k]
-            dout = matmul(dproj, p["W_in"].T).reshape(T, B, -1)
+                    grads[prefix + name] = value[0]
+                dh0[(layer, direction)] = dh[0]
+            dout = matmul(dproj, W_in.T).reshape(T, B, -1)
             if layer > 0 and cache["dropout_masks"]:
                 dout *= cache["dropout_masks"][layer - 1]
         return dout, grads, dh0
 
     def _layer_params(self, params, layer):
-        """The parameters of ``layer`` with its directions side by side: input
-        weights and biases concatenated along the gates (one projection GEMM for
-        all), recurrent ones stacked on a leading direction axis."""
+        """The input weights and biases of ``layer``'s directions side by side
+        along the gates (one projection GEMM for all), and each direction's
+        recurrent parameters with the cells' leading direction axis (of size 1)."""
         parts = [_subdict(params, f"rnn.{layer}.{d}.") for d in self.directions]
-        if len(parts) == 1:
-            (p,) = parts
-            return {k: v if k in ("W_in", "b") else v[None] for k, v in p.items()}
-        return {
-            name: (
-                np.concatenate([p[name] for p in parts], axis=-1)
-                if name in ("W_in", "b")
-                else np.stack([p[name] for p in parts])
-            )
-            for name in parts[0]
-        }
+        W_in = np.concatenate([p["W_in"] for p in parts], axis=-1)
+        b = np.concatenate([p["b"] for p in parts], axis=-1)
+        recurrent = [
+            {name: v[None] for name, v in p.items() if name not in ("W_in", "b")}
+            for p in parts
+        ]
+        return W_in, b, recurrent
 
     def _initial_state(self, initial_state, layer, dtype, B):
-        """``(h0, c0)`` of ``layer``, stacked as ``(D, B, H)`` (``c0`` None when no
-        direction has one)."""
-        h0 = np.zeros((len(self.directions), B, self.hidden_size), dtype=dtype)
-        c0 = None
-        for k, direction in enumerate(self.directions):
+        """``(h0, c0)`` of each direction of ``layer``, each ``(1, B, H)`` (``c0``
+        None when not given)."""
+        states = []
+        for direction in self.directions:
             h, c = (initial_state or {}).get((layer, direction), (None, None))
+            h0 = np.zeros((1, B, self.hidden_size), dtype=dtype)
             if h is not None:
-                h0[k] = h
-            if c is not None:
-                c0 = np.zeros_like(h0) if c0 is None else c0
-                c0[k] = c
-        return h0, c0
+                h0[0] = h
+            states.append((h0, None if c is None else np.asarray(c, dtype)[None]))
+        return states
 
 
 def _project(x, W, b):
@@ -174,29 +184,26 @@ def _project(x, W, b):
     return xproj.reshape(T, B, -1)
 
 
-def _by_direction(a, n_directions, reverse, cols):
-    """``(T, B, n_directions * K)``, directions side by side, as
-    ``(T, n_directions, B, K)``, each sequence's valid steps reversed for the
-    backward direction."""
+def _split_directions(a, n_directions, reverse, cols):
+    """``(T, B, n_directions * K)``, directions side by side, as one
+    ``(T, 1, B, K)`` array per direction, each sequence's valid steps reversed
+    for the backward direction (the forward one is a view)."""
     if n_directions == 1:
-        return a[:, None]
-    T, B, width = a.shape
-    K = width // 2
-    out = np.empty((T, 2, B, K), dtype=a.dtype)
-    out[:, 0] = a[:, :, :K]
-    out[:, 1] = a[reverse, cols, K:]
-    return out
+        return [a[:, None]]
+    K = a.shape[-1] // 2
+    return [a[:, None, :, :K], a[reverse, cols, K:][:, None]]
 
 
-def _merge_directions(a, reverse, cols):
-    """The inverse of ``_by_direction``: ``(T, n_directions, B, K)`` back to
-    ``(T, B, n_directions * K)`` in the input's step order."""
-    T, n_directions, B, K = a.shape
-    if n_directions == 1:
-        return a[:, 0]
-    out = np.empty((T, B, 2 * K), dtype=a.dtype)
-    out[:, :, :K] = a[:, 0]
-    out[:, :, K:] = a[:, 1][reverse, cols]
+def _join_directions(parts, reverse, cols):
+    """The inverse of ``_split_directions``: one ``(T, 1, B, K)`` array per
+    direction back to ``(T, B, n_directions * K)`` in the input's step order."""
+    if len(parts) == 1:
+        return parts[0][:, 0]
+    forward, backward = parts
+    T, _, B, K = forward.shape
+    out = np.empty((T, B, 2 * K), dtype=forward.dtype)
+    out[:, :, :K] = forward[:, 0]
+    out[:, :, K:] = backward[:, 0][reverse, cols]
     return out
 
 
