@@ -242,6 +242,25 @@ class WeightAverage:
         return {k: v.copy() for k, v in self._average.items()}
 
 
+class _RateSchedule:
+    """The step size of each optimizer step of one fit: ``rate`` throughout
+    (``"constant"``), or falling in a straight line from ``rate`` to 0 over the
+    fit's ``planned_steps`` (``"linear"``; a fit without a plan, as
+    ``partial_fit``, stays constant). A fit that stops early stops on the way
+    down."""
+
+    def __init__(self, rate, planned_steps, kind):
+        self.rate = rate
+        self.planned_steps = planned_steps if kind == "linear" else None
+        self.steps = 0
+
+    def next_rate(self):
+        self.steps += 1
+        if self.planned_steps is None:
+            return self.rate
+        return self.rate * max(0.0, 1.0 - (self.steps - 1) / self.planned_steps)
+
+
 class ConvergenceMonitor:
     """Counts the epochs without progress, as hmmlearn's ``ConvergenceMonitor``.
 
@@ -474,8 +493,12 @@ class BaseRNN(BaseEstimator):
         weights = self._sequence_weights(encoded)
         batch_size = self._batch_size(encoded.n_sequences)
         n_batches = -(-encoded.n_sequences // batch_size)
-        self._optimizer.learning_rate = self._learning_rate(
-            max_iter * n_batches if planned else None
+        planned_steps = max_iter * n_batches if planned else None
+        self._optimizer.learning_rate = self._learning_rate(planned_steps)
+        self._schedule = _RateSchedule(
+            self._optimizer.learning_rate,
+            planned_steps,
+            getattr(self, "learning_rate_schedule", "constant"),
         )
         # Opt-in: an estimator that declares ``average_decay`` (with its constraint,
         # e.g. Interval(Real, 0, 1, closed="left")) validates and predicts with the
@@ -518,7 +541,7 @@ class BaseRNN(BaseEstimator):
                     stacklevel=5,  # the user's fit: _train, _fit, its thread limit, fit
                 )
         self.params_ = best_params if best_params is not None else self._fitted_params()
-        del self._average, self._first_epoch
+        del self._average, self._first_epoch, self._schedule
 
     def _fitted_params(self):
         """A copy of what predicts: the moving average of the weights, or the
@@ -554,6 +577,7 @@ class BaseRNN(BaseEstimator):
             if not np.isfinite(loss):
                 self._raise_diverged(loss)
             clip_grad_norm(grads, self.clip_norm)
+            self._optimizer.learning_rate = self._schedule.next_rate()
             self._optimizer.update(self.params_, grads)
             if self._average is not None:
                 self._average.update(self.params_, grads)

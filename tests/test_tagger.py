@@ -539,3 +539,35 @@ def test_short_fit_raises_the_learning_rate(corpus):
     np.testing.assert_allclose(rates[100_000], [base * 4] * 3)  # at most 4x
     tagger.set_params(warm_start=True).partial_fit(X, y)
     assert tagger.history_[-1]["learning_rate"] == base
+
+
+def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatch):
+    from skrnn._engine.optimizers import Adam
+
+    X, y = corpus  # 120 sequences, batches of 16: 8 steps an epoch, 24 planned
+    seen = []
+    update = Adam.update
+
+    def spy(optimizer, params, grads):
+        seen.append(optimizer.learning_rate)
+        return update(optimizer, params, grads)
+
+    monkeypatch.setattr(Adam, "update", spy)
+    tagger = small(
+        max_iter=3,
+        early_stopping=False,
+        short_fit_steps=None,
+        learning_rate_schedule="linear",
+    ).fit(X, y)
+    base = SMALL["learning_rate"]
+    np.testing.assert_allclose(seen, base * (1 - np.arange(24) / 24))
+    np.testing.assert_allclose(
+        tagger.history_.column("learning_rate"), [seen[7], seen[15], seen[23]]
+    )
+    seen.clear()
+    tagger.set_params(warm_start=True).partial_fit(X, y)
+    assert seen == [base] * 8  # partial_fit has no plan: a constant rate
+    seen.clear()
+    constant = small(max_iter=3, early_stopping=False, short_fit_steps=None)
+    constant.fit(X, y)
+    assert seen == [base] * 24
