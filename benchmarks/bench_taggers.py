@@ -58,6 +58,18 @@ def _rnn_without_linear():
     return RNNTagger(random_state=0, linear_window=None)
 
 
+# Fewer epochs on a falling rate: the opt-in fast configuration of EWT's size.
+for _seed in (0, 1, 2):
+    register(f"RNNTagger(linear schedule) seed {_seed}")(
+        lambda seed=_seed: RNNTagger(
+            random_state=seed,
+            max_iter=10,
+            learning_rate=0.004,
+            learning_rate_schedule="linear",
+        )
+    )
+
+
 class _NLTKAdapter:
     """fit/predict over lists of sequences for an NLTK tagger."""
 
