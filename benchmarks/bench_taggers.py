@@ -45,29 +45,26 @@ def _hmm2():
     return HMMTagger(order=2)
 
 
-# The RNN's result depends on its seed (about ±0.4 points here): run several.
-for _seed in (0, 1, 2):
-    register(f"RNNTagger(random_state={_seed})")(
-        lambda seed=_seed: RNNTagger(random_state=seed)
-    )
-
-
-# What the linear model beside the network costs and gives on EWT.
-@register("RNNTagger(linear_window=None)")  # seed 0
-def _rnn_without_linear():
-    return RNNTagger(random_state=0, linear_window=None)
-
-
-# Fewer epochs on a falling rate: the opt-in fast configuration of EWT's size.
-for _seed in (0, 1, 2):
-    register(f"RNNTagger(linear schedule) seed {_seed}")(
-        lambda seed=_seed: RNNTagger(
-            random_state=seed,
-            max_iter=10,
-            learning_rate=0.004,
-            learning_rate_schedule="linear",
+def register_seeds(name, seeds=(0, 1, 2), **params):
+    """Register ``RNNTagger(random_state=seed, **params)`` for each seed, under
+    ``name`` formatted with the seed."""
+    for seed in seeds:
+        register(name.format(seed=seed))(
+            lambda seed=seed: RNNTagger(random_state=seed, **params)
         )
-    )
+
+
+# The RNN's result depends on its seed (about ±0.4 points here): run several.
+register_seeds("RNNTagger(random_state={seed})")
+# What the linear model beside the network costs and gives on EWT.
+register_seeds("RNNTagger(linear_window=None)", seeds=(0,), linear_window=None)
+# Fewer epochs on a falling rate: the opt-in fast configuration of EWT's size.
+register_seeds(
+    "RNNTagger(linear schedule) seed {seed}",
+    max_iter=10,
+    learning_rate=0.004,
+    learning_rate_schedule="linear",
+)
 
 
 class _NLTKAdapter:

@@ -90,8 +90,8 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         ``history_``; ``partial_fit`` steps at ``learning_rate``. None: always
         ``learning_rate``.
     learning_rate_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the rate falls in a straight line from its start (after
-        ``short_fit_steps``) to 0 at the last step of ``max_iter`` epochs, so
+        ``"linear"``: the rate falls in a straight line from its start (the
+        rate ``short_fit_steps`` gives) to 0 at the last step of ``max_iter`` epochs, so
         that a fit with a smaller ``max_iter`` still ends on small steps. On UD
         EWT, ``max_iter=10, learning_rate=0.004, learning_rate_schedule=
         "linear"`` stopped after 8 epochs against the defaults' 15 (see

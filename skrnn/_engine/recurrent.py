@@ -5,11 +5,10 @@ cell's time loop of each direction (the two directions of a bidirectional layer 
 two threads when ``gemm.threads`` allows: each loop is a serial chain of small
 products, and on one core the stacked loop of both was no faster), and after the
 backward loop forms the input-weight gradient and the input's gradient as one GEMM
-each over all steps. The
-backward direction of a bidirectional layer is the same cell run over each
-sequence's valid steps in reverse: its projected input is gathered through a
-per-sequence reversal index (padding stays at the end), and its outputs are
-gathered back.
+each over all steps. The backward direction of a bidirectional layer is the same
+cell run over each sequence's valid steps in reverse: its projected input is
+gathered through a per-sequence reversal index (padding stays at the end), and its
+outputs are gathered back.
 """
 
 import numpy as np
