@@ -244,10 +244,10 @@ class WeightAverage:
 
 class _RateSchedule:
     """The step size of each optimizer step of one fit: ``rate`` throughout
-    (``"constant"``), or falling in a straight line from ``rate`` to 0 over the
-    fit's ``planned_steps`` (``"linear"``; a fit without a plan, as
-    ``partial_fit``, stays constant). A fit that stops early stops on the way
-    down."""
+    (``"constant"``), or falling in a straight line from ``2 * rate`` to 0 over
+    the fit's ``planned_steps`` (``"linear"``: the same mean step, so the same
+    distance travelled; a fit without a plan, as ``partial_fit``, stays
+    constant). A fit that stops early stops on the way down."""
 
     def __init__(self, rate, planned_steps, kind):
         self.rate = rate
@@ -258,7 +258,8 @@ class _RateSchedule:
         self.steps += 1
         if self.planned_steps is None:
             return self.rate
-        return self.rate * max(0.0, 1.0 - (self.steps - 1) / self.planned_steps)
+        fall = max(0.0, 1.0 - (self.steps - 1) / self.planned_steps)
+        return 2.0 * self.rate * fall
 
 
 class ConvergenceMonitor:
@@ -421,6 +422,22 @@ class BaseRNN(BaseEstimator):
             return self.learning_rate
         return self.learning_rate * min(MAX_RATE_BOOST, short / planned_steps)
 
+    def _planned_epochs(self, max_iter, n_batches):
+        """``max_iter``, or fewer epochs for a fit that would take more than
+        ``max_steps`` optimizer steps (opt-in, as ``short_fit_steps``)."""
+        max_steps = getattr(self, "max_steps", None)
+        if max_steps is None:
+            return max_iter
+        return min(max_iter, -(-max_steps // n_batches))
+
+    def _schedule_kind(self, shortened):
+        """``learning_rate_schedule``; ``"auto"`` falls linearly on a fit that
+        ``max_steps`` shortened, so that it still ends on small steps."""
+        kind = getattr(self, "learning_rate_schedule", "constant")
+        if kind == "auto":
+            return "linear" if shortened else "constant"
+        return kind
+
     def _make_optimizer(self):
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](
@@ -493,12 +510,13 @@ class BaseRNN(BaseEstimator):
         weights = self._sequence_weights(encoded)
         batch_size = self._batch_size(encoded.n_sequences)
         n_batches = -(-encoded.n_sequences // batch_size)
-        planned_steps = max_iter * n_batches if planned else None
+        epochs = self._planned_epochs(max_iter, n_batches) if planned else max_iter
+        planned_steps = epochs * n_batches if planned else None
         self._optimizer.learning_rate = self._learning_rate(planned_steps)
         self._schedule = _RateSchedule(
             self._optimizer.learning_rate,
             planned_steps,
-            getattr(self, "learning_rate_schedule", "constant"),
+            self._schedule_kind(shortened=epochs < max_iter),
         )
         # Opt-in: an estimator that declares ``average_decay`` (with its constraint,
         # e.g. Interval(Real, 0, 1, closed="left")) validates and predicts with the
@@ -511,7 +529,7 @@ class BaseRNN(BaseEstimator):
         best_params = None
         self._first_epoch = self.n_iter_ + 1  # where this fit's progress table starts
         start = time.perf_counter()
-        for _ in range(max_iter):
+        for _ in range(epochs):
             epoch_start = time.perf_counter()
             loss = self._run_epoch(network, encoded, weights, batch_size)
             self.n_iter_ += 1
@@ -528,14 +546,18 @@ class BaseRNN(BaseEstimator):
                     best_params = params
                 self.best_validation_score_ = monitor.best
             self._record_epoch(
-                loss, score, encoded.n_steps, epoch_start, start, max_iter
+                loss, score, encoded.n_steps, epoch_start, start, epochs
             )
             if monitor.converged:
                 break
         else:
-            if max_iter > 1:
+            if epochs > 1:
+                limit = f"{epochs}" if epochs == max_iter else (
+                    f"{epochs} epochs of {n_batches} steps for "
+                    f"max_steps={self.max_steps}"
+                )
                 warnings.warn(
-                    f"{type(self).__name__}: maximum iterations ({max_iter}) reached "
+                    f"{type(self).__name__}: maximum iterations ({limit}) reached "
                     "and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                     stacklevel=5,  # the user's fit: _train, _fit, its thread limit, fit

@@ -32,7 +32,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     suffixes of 1 to ``suffix_length`` characters and its shape (``"Xxxx"``,
     ``"dd"``), so that words never seen in training are tagged from their form;
     word dropout teaches the network what to do with unknown words. The defaults
-    were chosen on UD English EWT (95.5% test UPOS, about 4 minutes on 2 cores;
+    were chosen on UD English EWT (95.5% test UPOS, under 2 minutes on 2 cores;
     see docs/benchmarks.md).
 
     Parameters
@@ -82,20 +82,29 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     n_iter_no_change : int, default=2
         Epochs without progress before training stops.
     short_fit_steps : int or None, default=2000
-        A fit planned for fewer optimizer steps than this (``max_iter`` times
+        A fit planned for fewer optimizer steps than this (its epochs times
         the batches of an epoch) is short: its learning rate is
         ``learning_rate * min(4, short_fit_steps / planned)``, so that a
-        small corpus travels about as far in its few steps. UD EWT's fits are
-        planned for over 5,000 steps and are unaffected. Each epoch's rate is in
-        ``history_``; ``partial_fit`` steps at ``learning_rate``. None: always
-        ``learning_rate``.
-    learning_rate_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"``: the rate falls in a straight line from its start (the
-        rate ``short_fit_steps`` gives) to 0 at the last step of ``max_iter`` epochs, so
-        that a fit with a smaller ``max_iter`` still ends on small steps. On UD
-        EWT, ``max_iter=10, learning_rate=0.004, learning_rate_schedule=
-        "linear"`` stopped after 8 epochs against the defaults' 15 (see
-        ``docs/benchmarks.md``). ``partial_fit`` steps at a constant rate.
+        small corpus travels about as far in its few steps. Each epoch's rate
+        is in ``history_``; ``partial_fit`` steps at ``learning_rate``. None:
+        always ``learning_rate``.
+    max_steps : int or None, default=3500
+        The most optimizer steps a fit plans: a fit whose ``max_iter`` epochs
+        would take more runs ``ceil(max_steps / batches per epoch)`` epochs
+        at most, so that a large corpus takes no more steps than it needs
+        (UD EWT: 10 epochs of 353 steps instead of 15; its validation accuracy
+        levels off after about 3,000 steps). A fit of fewer steps, as on any
+        corpus of fewer than about 8,000 sequences at the defaults, is
+        unaffected. Raise it for corpora much larger than EWT; None: always
+        ``max_iter`` epochs.
+    learning_rate_schedule : {"auto", "constant", "linear"}, default="auto"
+        ``"constant"``: every step at the rate (as ``short_fit_steps`` sets
+        it). ``"linear"``: the rate falls in a straight line from twice that
+        rate to 0 at the last planned step, the same mean step as the constant
+        rate, so that a fit ends on small steps. ``"auto"``: ``"linear"`` for a
+        fit that ``max_steps`` shortened, ``"constant"`` otherwise; on small
+        corpora the constant rate did better (``docs/benchmarks.md``).
+        ``partial_fit`` steps at a constant rate.
     clip_norm : float or None, default=5.0
         Clip the global gradient norm to this value; None disables clipping.
     average_decay : float in [0, 1), default=0.999
@@ -215,7 +224,8 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
             StrOptions({"auto"}),
         ],
         "short_fit_steps": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate_schedule": [StrOptions({"constant", "linear"})],
+        "max_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate_schedule": [StrOptions({"auto", "constant", "linear"})],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
     }
 
@@ -241,7 +251,8 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         validation_fraction=0.1,
         n_iter_no_change=2,
         short_fit_steps=2000,
-        learning_rate_schedule="constant",
+        max_steps=3500,
+        learning_rate_schedule="auto",
         clip_norm=5.0,
         average_decay=0.999,
         min_freq=1,
@@ -274,6 +285,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.short_fit_steps = short_fit_steps
+        self.max_steps = max_steps
         self.learning_rate_schedule = learning_rate_schedule
         self.clip_norm = clip_norm
         self.average_decay = average_decay

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -560,7 +560,8 @@ def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatc
         learning_rate_schedule="linear",
     ).fit(X, y)
     base = SMALL["learning_rate"]
-    np.testing.assert_allclose(seen, base * (1 - np.arange(24) / 24))
+    # from twice the rate, for the constant rate's mean step
+    np.testing.assert_allclose(seen, 2 * base * (1 - np.arange(24) / 24))
     np.testing.assert_allclose(
         tagger.history_.column("learning_rate"), [seen[7], seen[15], seen[23]]
     )
@@ -568,6 +569,43 @@ def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatc
     tagger.set_params(warm_start=True).partial_fit(X, y)
     assert seen == [base] * 8  # partial_fit has no plan: a constant rate
     seen.clear()
-    constant = small(max_iter=3, early_stopping=False, short_fit_steps=None)
+    constant = small(
+        max_iter=3,
+        early_stopping=False,
+        short_fit_steps=None,
+        learning_rate_schedule="constant",
+    )
     constant.fit(X, y)
     assert seen == [base] * 24
+
+
+def test_max_steps_shortens_a_long_fit_and_auto_anneals_it(corpus, monkeypatch):
+    from skrnn._engine.optimizers import Adam
+
+    X, y = corpus  # 120 sequences, batches of 16: 8 steps an epoch
+    seen = []
+    update = Adam.update
+
+    def spy(optimizer, params, grads):
+        seen.append(optimizer.learning_rate)
+        return update(optimizer, params, grads)
+
+    monkeypatch.setattr(Adam, "update", spy)
+    base = SMALL["learning_rate"]
+    params = dict(max_iter=5, early_stopping=False, short_fit_steps=None)
+    # 5 epochs would be 40 steps; 20 allow ceil(20 / 8) = 3 epochs, annealed
+    with pytest.warns(ConvergenceWarning, match="3 epochs of 8 steps for max_step"):
+        tagger = small(**params, max_steps=20).fit(X, y)
+    assert tagger.n_iter_ == 3 and tagger.t_ == 24
+    np.testing.assert_allclose(seen, 2 * base * (1 - np.arange(24) / 24))
+    # a fit within max_steps is untouched: all its epochs at a constant rate
+    seen.clear()
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(5\)"):
+        tagger = small(**params, max_steps=40).fit(X, y)
+    assert tagger.n_iter_ == 5 and seen == [base] * 40
+    # "constant" keeps the rate on a shortened fit too; None never shortens
+    seen.clear()
+    small(**params, max_steps=20, learning_rate_schedule="constant").fit(X, y)
+    assert seen == [base] * 24
+    assert small(**params, max_steps=None).fit(X, y).n_iter_ == 5
+
