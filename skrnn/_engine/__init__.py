@@ -13,6 +13,7 @@ from .batching import (
     token_batches,
 )
 from .cells import CELLS
+from .characters import CharacterCNN
 from .embedding import SparseRows
 from .gemm import threads
 from .language import SOFTMAXES, LanguageNetwork
@@ -25,6 +26,7 @@ __all__ = [
     "SOFTMAXES",
     "OPTIMIZERS",
     "Batch",
+    "CharacterCNN",
     "LanguageNetwork",
     "SequenceNetwork",
     "SparseRows",

@@ -110,6 +110,10 @@ class SequenceNetwork:
         weight per id of id column ``k`` and class, and each step adds the rows
         of its ids to its logits. Columns past the embedded streams are read by
         these tables only (a tagger's neighbouring words). Empty for none.
+    characters : CharacterCNN or None
+        Reads each step's spelling from the last ``characters.length`` id
+        columns and appends its vector to the step's input, after the
+        embeddings and dense features. None for none.
     dtype : numpy dtype
     """
 
@@ -129,6 +133,7 @@ class SequenceNetwork:
         alpha=0.0,
         n_bag=0,
         linear_vocab_sizes=(),
+        characters=None,
         dtype=np.float32,
     ):
         if len(vocab_sizes) != len(embedding_dims):
@@ -150,10 +155,12 @@ class SequenceNetwork:
         self.alpha = alpha
         self.n_bag = n_bag
         self.linear_vocab_sizes = tuple(linear_vocab_sizes)
+        self.characters = characters
         self.dtype = np.dtype(dtype)
+        n_characters = 0 if characters is None else characters.n_filters
         self.rnn = RecurrentStack(
             cell,
-            sum(embedding_dims) + n_features,
+            sum(embedding_dims) + n_features + n_characters,
             hidden_size,
             num_layers,
             bidirectional,
@@ -170,6 +177,8 @@ class SequenceNetwork:
                 zip(self.vocab_sizes, self.embedding_dims, strict=True)
             )
         }
+        if self.characters is not None:
+            params.update(self.characters.init_params(rng, self.dtype))
         params.update(self.rnn.init_params(rng, self.dtype))
         n_in = self.rnn.output_size
         limit = np.sqrt(6.0 / (n_in + self.n_outputs))
@@ -198,6 +207,12 @@ class SequenceNetwork:
         features = None
         if batch.features is not None:
             features = batch.features.astype(self.dtype, copy=False)
+        characters = None
+        if self.characters is not None:
+            spelled, characters = self._spell(params, batch.ids, mask)
+            features = spelled if features is None else (
+                np.concatenate([features, spelled], axis=-1)
+            )
         x = embed(self._tables(params), batch.ids, features)
         dropout = None
         if rng is not None and self.dropout > 0:
@@ -233,8 +248,18 @@ class SequenceNetwork:
             "input_mask": input_mask,
             "output_mask": output_mask,
             "final_state": final_state,
+            "characters": characters,
         }
         return logits, cache
+
+    def _spell(self, params, ids, mask):
+        """``(T, B, n_filters)`` character vectors of the valid steps (0 on
+        padding)."""
+        spellings = ids[..., -self.characters.length :][mask]
+        vectors, cache = self.characters.forward(params, spellings)
+        spelled = np.zeros(mask.shape + (vectors.shape[1],), dtype=self.dtype)
+        spelled[mask] = vectors
+        return spelled, cache
 
     def loss_and_grad(self, params, batch, *, rng=None, initial_state=None):
         """Mean (weighted) cross-entropy plus L2 penalty, and the gradient of each
@@ -278,6 +303,11 @@ class SequenceNetwork:
         grads.update(rnn_grads)
         if cache["input_mask"] is not None:
             dx *= cache["input_mask"]
+        if self.characters is not None:
+            dvectors = dx[..., -self.characters.n_filters :][mask]
+            grads.update(
+                self.characters.backward(params, dvectors, cache["characters"])
+            )
         tables = self._tables(params)
         if tables:
             for k, grad in enumerate(embedding_grads(dx, batch.ids, mask, tables)):
