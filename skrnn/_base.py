@@ -379,6 +379,10 @@ class BaseRNN(BaseEstimator):
         ``linear_vocab_sizes``); empty for none."""
         return []
 
+    def _characters(self):
+        """The network's ``CharacterCNN`` word encoder, or None."""
+        return None
+
     # --- the network ----------------------------------------------------------------
 
     def _network(self, dtype=np.float32):
@@ -397,6 +401,7 @@ class BaseRNN(BaseEstimator):
             alpha=self.alpha,
             n_bag=self._bag_size(),
             linear_vocab_sizes=self._linear_vocab_sizes(),
+            characters=self._characters(),
             dtype=dtype,
         )
 

@@ -15,7 +15,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseRNN, EncodedSequences
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
+from ._engine import CharacterCNN
 from ._persistence import SaveMixin
+from ._spelling import Spelling
 from ._tagging import TaggerMixin
 
 __all__ = ["RNNTagger"]
@@ -143,6 +145,21 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         0: the token's own streams only; None: no
         linear model. Token input only; neighbours are word-dropped on their
         own.
+    char_encoder : {None, "cnn"}, default=None
+        ``"cnn"``: also read each token's characters (its first and last 8
+        of longer words, between begin and end markers) with a convolution of
+        ``char_filters`` filters over ``char_window`` characters, max-pooled over
+        the word and appended to the token's embeddings (Ma & Hovy, 2016). It
+        tags unseen words from all of their spelling, not only their suffixes
+        and shape. Characters not seen in training are one unknown character.
+        Token input only.
+    char_embedding_dim : int, default=16
+        Size of a character embedding (``char_encoder="cnn"``).
+    char_filters : int, default=64
+        Filters of the character convolution: the width of a word's character
+        vector (``char_encoder="cnn"``).
+    char_window : int, default=3
+        Characters each filter sees (``char_encoder="cnn"``).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split.
     verbose : int, default=0
@@ -219,6 +236,10 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         "shape_stream": ["boolean"],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
         "linear_window": [Interval(Integral, 0, None, closed="left"), None],
+        "char_encoder": [StrOptions({"cnn"}), None],
+        "char_embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "char_filters": [Interval(Integral, 1, None, closed="left")],
+        "char_window": [Interval(Integral, 1, Spelling.width, closed="both")],
         "batch_size": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -262,6 +283,10 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         shape_stream=True,
         word_dropout=0.25,
         linear_window=1,
+        char_encoder=None,
+        char_embedding_dim=16,
+        char_filters=64,
+        char_window=3,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -296,6 +321,10 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         self.shape_stream = shape_stream
         self.word_dropout = word_dropout
         self.linear_window = linear_window
+        self.char_encoder = char_encoder
+        self.char_embedding_dim = char_embedding_dim
+        self.char_filters = char_filters
+        self.char_window = char_window
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -314,6 +343,10 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
                     boundary=self._context_vocab_size(),
                 )
                 ids = np.concatenate([ids, neighbours], axis=1)
+            if self.char_encoder is not None:
+                # the last columns: where the network's CharacterCNN reads them
+                spellings = self.spelling_.transform(sequences.values)
+                ids = np.concatenate([ids, spellings], axis=1)
             return EncodedSequences(lengths=sequences.lengths, ids=ids)
         return EncodedSequences(
             lengths=sequences.lengths,
@@ -345,9 +378,16 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
                 shape_stream=self.shape_stream,
             ).fit(sequences.values)
             self.vocabulary_ = dict(self.featurizer_.vocabularies_[0].index_)
+            if self.char_encoder is not None:
+                self.spelling_ = Spelling().fit(sequences.values)
         else:
+            if self.char_encoder is not None:
+                raise ValueError(
+                    f"char_encoder={self.char_encoder!r} spells tokens; got numeric "
+                    "sequences. Pass token sequences or char_encoder=None."
+                )
             # A numeric fit after a token fit must not keep the old vocabulary.
-            for attr in ("featurizer_", "vocabulary_"):
+            for attr in ("featurizer_", "vocabulary_", "spelling_"):
                 self.__dict__.pop(attr, None)
 
     def _tag_ids(self, tags):
@@ -376,6 +416,17 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
 
     def _network_head(self):
         return "step"
+
+    def _characters(self):
+        if self.char_encoder is None or not hasattr(self, "spelling_"):
+            return None
+        return CharacterCNN(
+            self.spelling_.n_chars_,
+            self.char_embedding_dim,
+            self.char_filters,
+            self.char_window,
+            Spelling.width,
+        )
 
     def _context_column(self):
         """The stream whose ids stand for a neighbouring token: lowercase, or

@@ -519,3 +519,22 @@ def test_failed_fit_records_nothing():
         est.fit(np.full((2, 2), np.nan))
     assert est._input_kind == "tokens" and not hasattr(est, "n_features_in_")
     est.check(TOKENS)
+
+
+def test_spelling_marks_truncates_and_knows_unknown_characters():
+    from skrnn._spelling import BEGIN, END, MAX_CHARS, PAD, UNKNOWN, Spelling
+
+    spelling = Spelling().fit(["ab", "ba", "abc" * 10])
+    a, b = spelling.index_["a"], spelling.index_["b"]
+    rows = spelling.transform(["ab", "", "aXb", "ab", "abc" * 10])
+    assert rows.shape == (5, MAX_CHARS + 2)
+    np.testing.assert_array_equal(rows[0, :4], [BEGIN, a, b, END])
+    assert not rows[0, 4:].any() and PAD == 0
+    np.testing.assert_array_equal(rows[1, :3], [BEGIN, END, PAD])
+    np.testing.assert_array_equal(rows[2, :5], [BEGIN, a, UNKNOWN, b, END])
+    np.testing.assert_array_equal(rows[3], rows[0])
+    # a long word keeps its first and last MAX_CHARS // 2 characters
+    kept = ("abc" * 10)[: MAX_CHARS // 2] + ("abc" * 10)[-(MAX_CHARS // 2) :]
+    expected = [BEGIN] + [spelling.index_[c] for c in kept] + [END]
+    np.testing.assert_array_equal(rows[4], expected)
+    assert spelling.n_chars_ == END + 1 + 3

@@ -609,3 +609,45 @@ def test_max_steps_shortens_a_long_fit_and_auto_anneals_it(corpus, monkeypatch):
     assert seen == [base] * 24
     assert small(**params, max_steps=None).fit(X, y).n_iter_ == 5
 
+
+def _prefixed_words(n, rng):
+    """Sentences whose middle word is tagged by its prefix alone: the stem is
+    random, so the suffix, shape and (for new stems) word streams cannot tell."""
+    X, y = [], []
+    for _ in range(n):
+        prefix, tag = [("un", "ADJ"), ("re", "VERB")][rng.integers(2)]
+        stem = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=5))
+        X.append(["it", "is", prefix + stem, "now"])
+        y.append(["PRON", "AUX", tag, "ADV"])
+    return X, y
+
+
+def test_char_encoder_tags_unseen_words_from_their_prefix():
+    rng = np.random.default_rng(0)
+    X, y = _prefixed_words(300, rng)
+    X_test, y_test = _prefixed_words(200, rng)
+    params = dict(max_iter=10, early_stopping=False, linear_window=None)
+
+    def accuracy_on_the_prefixed_word(char_encoder):
+        tagger = small(char_encoder=char_encoder, **params).fit(X, y)
+        predicted = tagger.predict(X_test)
+        return np.mean([p[2] == t[2] for p, t in zip(predicted, y_test, strict=True)])
+
+    assert accuracy_on_the_prefixed_word(None) < 0.65  # a guess between two
+    assert accuracy_on_the_prefixed_word("cnn") > 0.95
+
+
+def test_char_encoder_parameters_and_errors(corpus, numeric):
+    X, y = corpus
+    tagger = small(char_encoder="cnn", char_filters=7, char_embedding_dim=5)
+    tagger.fit(X, y)
+    n_chars = tagger.spelling_.n_chars_
+    assert tagger.params_["chars.embed"].shape == (n_chars, 5)
+    assert tagger.params_["chars.W"].shape == (5, 3 * 7)
+    # unseen characters and words spell as the unknown character
+    assert [p.shape for p in tagger.predict([["žluťoučký", "w1"], []])] == [(2,), (0,)]
+    X_numeric, y_numeric, lengths = numeric
+    with pytest.raises(ValueError, match="spells tokens; got numeric"):
+        small(char_encoder="cnn").fit(X_numeric, y_numeric, lengths=lengths)
+    with pytest.raises(InvalidParameterError, match="char_encoder"):
+        small(char_encoder="lstm").fit(X, y)
