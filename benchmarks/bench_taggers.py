@@ -61,6 +61,8 @@ register_seeds("RNNTagger(linear_window=None)", seeds=(0,), linear_window=None)
 # What max_steps saves and costs: all 15 epochs at a constant rate (the
 # defaults before session 8).
 register_seeds("RNNTagger(max_steps=None) seed {seed}", seeds=(0,), max_steps=None)
+# The opt-in character CNN beside the id streams.
+register_seeds("RNNTagger(char_encoder='cnn') seed {seed}", char_encoder="cnn")
 
 
 class _NLTKAdapter:

@@ -178,6 +178,9 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     featurizer_ : TokenFeaturizer
         All id streams (word, lowercase, suffixes, shape). Only after a fit on token
         sequences.
+    spelling_ : Spelling
+        The character ids of ``char_encoder="cnn"`` (``spelling_.index_``:
+        character → id). Only after a fit on token sequences with that encoder.
     n_features_in_ : int
         Number of features per step. Only after a fit on numeric input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
