@@ -106,8 +106,9 @@ def _helper_classes():
     from ._data import TokenFeaturizer, Vocabulary
     from ._engine.optimizers import SGD, Adam
     from ._hmm_lexicon import SuffixModel
+    from ._spelling import Spelling
 
-    classes = [History, TokenFeaturizer, Vocabulary, SGD, Adam, SuffixModel]
+    classes = [History, TokenFeaturizer, Vocabulary, Spelling, SGD, Adam, SuffixModel]
     return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
 
 

@@ -102,6 +102,7 @@ TAGGER_CASES = [
     (HMMTagger(), "numeric_flat"),
     (RNNTagger(**SMALL), "tokens"),
     (RNNTagger(**SMALL, cell="lstm", suffix_length=0), "tokens"),
+    (RNNTagger(**SMALL, char_encoder="cnn", char_filters=4), "tokens"),
     (RNNTagger(**SMALL), "numeric_list"),
     (RNNTagger(**SMALL), "numeric_flat"),
 ]
@@ -234,10 +235,11 @@ def test_the_header_is_readable_json_with_params_and_versions(tmp_path):
     [
         lambda: RNNTagger(**SMALL, solver="sgd").fit(TOKENS, TAGS),
         lambda: RNNTagger(**SMALL).fit(TOKENS, TAGS),
+        lambda: RNNTagger(**SMALL, char_encoder="cnn").fit(TOKENS, TAGS),
         lambda: RNNClassifier(**SMALL).fit(TOKENS, [0, 1, 1, 0] * 4),
         lambda: RNNLanguageModel(**SMALL).fit(TOKENS),
     ],
-    ids=["tagger-sgd", "tagger-adam", "classifier", "language-model"],
+    ids=["tagger-sgd", "tagger-adam", "tagger-chars", "classifier", "language-model"],
 )
 def test_a_loaded_model_trains_on_exactly_as_the_original(make, tmp_path):
     original = make()
@@ -456,10 +458,11 @@ def test_a_flipped_byte_anywhere_is_refused_or_harmless(tmp_path):
     [
         lambda: HMMTagger().fit(TOKENS, TAGS),
         lambda: RNNTagger(**SMALL).fit(TOKENS, TAGS),
+        lambda: RNNTagger(**SMALL, char_encoder="cnn").fit(TOKENS, TAGS),
         lambda: RNNClassifier(**SMALL).fit(TOKENS, [0, 1, 1, 0] * 4),
         lambda: RNNLanguageModel(**SMALL).fit(TOKENS),
     ],
-    ids=["hmm", "tagger", "classifier", "language-model"],
+    ids=["hmm", "tagger", "tagger-chars", "classifier", "language-model"],
 )
 def test_skops_stores_skrnn_models_with_only_skrnn_types_to_trust(make, tmp_path):
     sio = pytest.importorskip("skops.io", reason="the skops extra is not installed")
