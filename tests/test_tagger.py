@@ -541,10 +541,11 @@ def test_short_fit_raises_the_learning_rate(corpus):
     assert tagger.history_[-1]["learning_rate"] == base
 
 
-def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatch):
+@pytest.fixture
+def adam_rates(monkeypatch):
+    """The learning rate of every Adam step taken while the test runs."""
     from skrnn._engine.optimizers import Adam
 
-    X, y = corpus  # 120 sequences, batches of 16: 8 steps an epoch, 24 planned
     seen = []
     update = Adam.update
 
@@ -553,6 +554,12 @@ def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatc
         return update(optimizer, params, grads)
 
     monkeypatch.setattr(Adam, "update", spy)
+    return seen
+
+
+def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, adam_rates):
+    X, y = corpus  # 120 sequences, batches of 16: 8 steps an epoch, 24 planned
+    seen = adam_rates
     tagger = small(
         max_iter=3,
         early_stopping=False,
@@ -579,18 +586,9 @@ def test_linear_schedule_falls_to_zero_over_the_planned_steps(corpus, monkeypatc
     assert seen == [base] * 24
 
 
-def test_max_steps_shortens_a_long_fit_and_auto_anneals_it(corpus, monkeypatch):
-    from skrnn._engine.optimizers import Adam
-
+def test_max_steps_shortens_a_long_fit_and_auto_anneals_it(corpus, adam_rates):
     X, y = corpus  # 120 sequences, batches of 16: 8 steps an epoch
-    seen = []
-    update = Adam.update
-
-    def spy(optimizer, params, grads):
-        seen.append(optimizer.learning_rate)
-        return update(optimizer, params, grads)
-
-    monkeypatch.setattr(Adam, "update", spy)
+    seen = adam_rates
     base = SMALL["learning_rate"]
     params = dict(max_iter=5, early_stopping=False, short_fit_steps=None)
     # 5 epochs would be 40 steps; 20 allow ceil(20 / 8) = 3 epochs, annealed
