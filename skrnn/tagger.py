@@ -34,7 +34,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     suffixes of 1 to ``suffix_length`` characters and its shape (``"Xxxx"``,
     ``"dd"``), so that words never seen in training are tagged from their form;
     word dropout teaches the network what to do with unknown words. The defaults
-    were chosen on UD English EWT (95.5% test UPOS, under 2 minutes on 2 cores;
+    were chosen on UD English EWT (95.5% test UPOS, 1.5-2.5 minutes on 2 cores;
     see docs/benchmarks.md).
 
     Parameters
