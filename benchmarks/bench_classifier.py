@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_classifier.py --data DIR [--seeds 0 1 2] [--quick]
+        [--rnn-params '{"hidden_size": 128}' ...] [--no-baselines]
 
 ``DIR`` holds ``sst2/stsa.binary.{train,dev,test}`` (default: ``$SKRNN_DATA_DIR``).
 Every model is fitted on the 6,920 training sentences only and scored on the 1,821
@@ -10,10 +11,13 @@ test sentences (and the 872 dev sentences, reported but never used for fitting o
 selection). The baselines are MultinomialNB on unigram+bigram counts and TF-IDF
 (unigrams+bigrams) + LogisticRegression(C=10); ``RNNClassifier`` runs with its default
 parameters, once per seed, and the table gives the mean and the standard deviation
-over seeds and every seed's test accuracy.
+over seeds and every seed's test accuracy. Each ``--rnn-params`` JSON adds a row
+of ``RNNClassifier(**params)`` over the same seeds (the ablations in
+docs/benchmarks.md).
 """
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -122,6 +126,13 @@ def main():
         "--quick", action="store_true", help="1,000 sentences per split"
     )
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--rnn-params",
+        nargs="*",
+        default=[],
+        help="JSON of RNNClassifier params; each adds a row",
+    )
+    parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
     if not args.data:
         parser.error("pass --data DIR or set SKRNN_DATA_DIR")
@@ -132,17 +143,27 @@ def main():
         f"{os.cpu_count()} cores, numpy {np.__version__}\n"
     )
     results = {}
-    for name, factory in baselines().items():
-        # deterministic: one run stands for every seed
-        results[name] = run(name, factory, splits, args.seeds[:1], args.verbose)
-    results["RNNClassifier() defaults"] = run(
-        "RNNClassifier",
-        lambda seed: RNNClassifier(random_state=seed),
-        splits,
-        args.seeds,
-        args.verbose,
-    )
+    if not args.no_baselines:
+        for name, factory in baselines().items():
+            # deterministic: one run stands for every seed
+            results[name] = run(name, factory, splits, args.seeds[:1], args.verbose)
+    variants = {"RNNClassifier() defaults": {}}
+    for spec in args.rnn_params:
+        params = json.loads(spec)
+        variants[f"RNNClassifier({_call_args(params)})"] = params
+    for name, params in variants.items():
+        results[name] = run(
+            name,
+            lambda seed, params=params: RNNClassifier(random_state=seed, **params),
+            splits,
+            args.seeds,
+            args.verbose,
+        )
     report(results)
+
+
+def _call_args(params):
+    return ", ".join(f"{key}={value!r}" for key, value in params.items())
 
 
 if __name__ == "__main__":
