@@ -784,15 +784,7 @@ class TokenFeaturizer:
             raise NotFittedError(
                 "This TokenFeaturizer instance is not fitted yet. Call 'fit' first."
             )
-        tokens = _as_token_iterable(tokens)
-        if not hasattr(tokens, "__len__"):
-            tokens = list(tokens)
-        types = dict.fromkeys(tokens)
-        type_index = {t: i for i, t in enumerate(types)}
-        inverse = np.fromiter(
-            map(type_index.__getitem__, tokens), dtype=np.int64, count=len(tokens)
-        )
-        type_list = list(types)
+        type_list, inverse = distinct_tokens(tokens)
         per_type = np.empty((len(type_list), len(self.vocabularies_)), dtype=np.int64)
         for j, ((_, key, _), vocab) in enumerate(
             zip(self._streams(), self.vocabularies_, strict=True)
@@ -806,6 +798,21 @@ class TokenFeaturizer:
         if not hasattr(tokens, "__len__"):
             tokens = list(tokens)
         return self.fit(tokens).transform(tokens)
+
+
+def distinct_tokens(tokens):
+    """The distinct tokens in order of first occurrence, and the index of each
+    token among them: what is computed per token type is broadcast back with
+    ``per_type[inverse]``."""
+    tokens = _as_token_iterable(tokens)
+    if not hasattr(tokens, "__len__"):
+        tokens = list(tokens)
+    types = dict.fromkeys(tokens)
+    type_index = {t: i for i, t in enumerate(types)}
+    inverse = np.fromiter(
+        map(type_index.__getitem__, tokens), dtype=np.int64, count=len(tokens)
+    )
+    return list(types), inverse
 
 
 class _SuffixKey:

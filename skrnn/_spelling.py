@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._data import _as_token_iterable
+from ._data import distinct_tokens
 
 PAD, UNKNOWN, BEGIN, END = 0, 1, 2, 3
 # Longer words keep their first and last MAX_CHARS // 2 characters: what tells
@@ -27,21 +27,18 @@ class Spelling:
     width = MAX_CHARS + 2
 
     def fit(self, tokens):
-        chars = sorted(set().union(*map(set, map(str, _types(tokens)))))
+        types, _ = distinct_tokens(tokens)
+        chars = sorted(set().union(*map(set, map(str, types))))
         self.index_ = {c: i for i, c in enumerate(chars, start=END + 1)}
-        self.n_chars_ = END + 1 + len(chars)
         return self
+
+    @property
+    def n_chars_(self):
+        return END + 1 + len(self.index_)
 
     def transform(self, tokens):
         """``(n_tokens, width)`` int64 ids, each distinct token spelled once."""
-        tokens = _as_token_iterable(tokens)
-        if not hasattr(tokens, "__len__"):
-            tokens = list(tokens)
-        types = _types(tokens)
-        type_index = {t: i for i, t in enumerate(types)}
-        inverse = np.fromiter(
-            map(type_index.__getitem__, tokens), dtype=np.int64, count=len(tokens)
-        )
+        types, inverse = distinct_tokens(tokens)
         rows = np.full((len(types), self.width), PAD, dtype=np.int64)
         get = self.index_.get
         for i, token in enumerate(types):
@@ -53,7 +50,3 @@ class Spelling:
             rows[i, 1 : len(word) + 1] = [get(c, UNKNOWN) for c in word]
             rows[i, len(word) + 1] = END
         return rows[inverse]
-
-
-def _types(tokens):
-    return list(dict.fromkeys(tokens))
