@@ -3,6 +3,7 @@ import threading
 
 import numpy as np
 import pytest
+from scipy.special import expit
 
 from skrnn import RNNTagger
 from skrnn._engine import (
@@ -19,6 +20,7 @@ from skrnn._engine import (
     threads,
     token_batches,
 )
+from skrnn._engine.activations import gate_activation, tanh
 from skrnn._engine.gemm import matmul
 
 LENGTHS = np.array([5, 3, 1])
@@ -400,6 +402,31 @@ def test_float32_matches_float64(cell):
         np.testing.assert_allclose(
             _dense(grads32[name]), _dense(grads64[name]), rtol=1e-3, atol=1e-5
         )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gate_activations_match_numpy_to_the_limits(dtype):
+    # float64 goes through exp, float32 through tanh: both must be the textbook
+    # functions and exactly 0 / 1 / -1 in the limits
+    a = np.concatenate([np.linspace(-30, 30, 601), [-1e4, -89.0, 0.0, 1e-9, 89.0, 1e4]])
+    a = a.astype(dtype)
+    act = gate_activation(np.dtype(dtype))
+    scale, mult, shift = act.affine(("sigmoid", "tanh"), a.size)
+    x = np.concatenate([a, a]) * scale
+    with np.errstate(all="raise", over="ignore", under="ignore"):  # as the cells
+        act.apply(x, mult, shift)
+    tol = {np.float32: 3e-7, np.float64: 1e-15}[dtype]
+    a64 = a.astype(np.float64)
+    exact = np.concatenate([expit(a64), np.tanh(a64)])
+    np.testing.assert_allclose(x, exact, rtol=0, atol=tol)
+    assert x.dtype == dtype
+    assert x[a.size + np.argmin(a)] == -1 and x[np.argmax(a)] == 1
+    assert x[np.argmin(a)] == 0
+    out = np.empty_like(a)
+    with np.errstate(all="raise"):
+        tanh(a, out=out)
+    np.testing.assert_allclose(out, np.tanh(a64), rtol=0, atol=tol)
+    assert out[np.argmin(a)] == -1 and out[np.argmax(a)] == 1
 
 
 def test_initialisation():

@@ -22,6 +22,7 @@ gradient as well.
 
 import numpy as np
 
+from .activations import gate_activation, tanh
 from .gemm import matmul
 
 
@@ -45,7 +46,7 @@ class ElmanCell:
         for t in range(T):
             np.matmul(hs[t], W, out=hs[t + 1])
             hs[t + 1] += xproj[t]
-            np.tanh(hs[t + 1], out=hs[t + 1])
+            tanh(hs[t + 1], out=hs[t + 1])
         return hs[1:], {"hs": hs}
 
     def backward(self, params, dhs, cache):
@@ -92,28 +93,28 @@ class GRUCell:
         gates = np.empty((T, D, B, G), dtype=xproj.dtype)  # r, z, n after activation
         rec_n = np.empty((T, D, B, H), dtype=xproj.dtype)  # h W_hn + b_hn, seen by r
         rec = np.empty((D, B, G), dtype=xproj.dtype)
-        # sigmoid(x) = (tanh(x / 2) + 1) / 2, with the pre-activations of r and z
-        # halved (exactly) in bulk, outside the loop
-        half = np.ones(G, dtype=xproj.dtype)
-        half[: 2 * H] = 0.5
-        W_half, xproj_half = W * half, xproj[..., : 2 * H] * half[: 2 * H]
-        for t in range(T):
-            np.matmul(hs[t], W_half, out=rec)
-            g = gates[t]
-            rz = g[..., : 2 * H]
-            np.add(xproj_half[t], rec[..., : 2 * H], out=rz)
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
-            np.add(rec[..., 2 * H :], b_hn, out=rec_n[t])
-            n = g[..., 2 * H :]
-            np.multiply(g[..., :H], rec_n[t], out=n)
-            n += xproj[t, ..., 2 * H :]
-            np.tanh(n, out=n)
-            # h' = n + z * (h - n)
-            np.subtract(hs[t], n, out=hs[t + 1])
-            hs[t + 1] *= g[..., H : 2 * H]
-            hs[t + 1] += n
+        act = gate_activation(xproj.dtype)
+        # r and z through the gate activation; n after the reset, by _tanh
+        scale, mult, shift = act.affine(("sigmoid", "sigmoid"), H)
+        W_scaled = W.copy()
+        W_scaled[..., : 2 * H] *= scale
+        xproj_rz = xproj[..., : 2 * H] * scale
+        with np.errstate(over="ignore", under="ignore"):
+            for t in range(T):
+                np.matmul(hs[t], W_scaled, out=rec)
+                g = gates[t]
+                rz = g[..., : 2 * H]
+                np.add(xproj_rz[t], rec[..., : 2 * H], out=rz)
+                act.apply(rz, mult, shift)
+                np.add(rec[..., 2 * H :], b_hn, out=rec_n[t])
+                n = g[..., 2 * H :]
+                np.multiply(g[..., :H], rec_n[t], out=n)
+                n += xproj[t, ..., 2 * H :]
+                tanh(n, out=n)
+                # h' = n + z * (h - n)
+                np.subtract(hs[t], n, out=hs[t + 1])
+                hs[t + 1] *= g[..., H : 2 * H]
+                hs[t + 1] += n
         return hs[1:], {"hs": hs, "gates": gates, "rec_n": rec_n}
 
     def backward(self, params, dhs, cache):
@@ -134,9 +135,7 @@ class GRUCell:
         for t in reversed(range(T)):
             dh += dhs[t]
             dh_steps[t] = dh
-            np.multiply(
-                dh[..., None, :], drec_dh[t], out=drec[t].reshape(D, B, 3, H)
-            )
+            np.multiply(dh[..., None, :], drec_dh[t], out=drec[t].reshape(D, B, 3, H))
             dh *= z[t]
             dh += drec[t] @ W_T
         dxproj = drec.copy()  # the input sees r and z as the recurrence does, n unreset
@@ -177,25 +176,21 @@ class LSTMCell:
         gates = np.empty((T, D, B, G), dtype=xproj.dtype)
         tanh_c = np.empty((T, D, B, H), dtype=xproj.dtype)
         ig = np.empty((D, B, H), dtype=xproj.dtype)
-        # sigmoid(x) = (tanh(x / 2) + 1) / 2: with the pre-activations of i, f, o
-        # halved (exactly), one tanh activates all four gates
-        half = np.ones(G, dtype=xproj.dtype)
-        half[: 2 * H] = half[3 * H :] = 0.5
-        shift = 1 - half
-        W_half, xproj_half = W * half, xproj * half
-        for t in range(T):
-            g = gates[t]
-            np.matmul(hs[t], W_half, out=g)
-            g += xproj_half[t]
-            np.tanh(g, out=g)
-            g *= half
-            g += shift
-            # c = f * c_prev + i * g;  h = o * tanh(c)
-            np.multiply(g[..., H : 2 * H], cs[t], out=cs[t + 1])
-            np.multiply(g[..., :H], g[..., 2 * H : 3 * H], out=ig)
-            cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(g[..., 3 * H :], tanh_c[t], out=hs[t + 1])
+        act = gate_activation(xproj.dtype)
+        scale, mult, shift = act.affine(("sigmoid", "sigmoid", "tanh", "sigmoid"), H)
+        W_scaled, xproj_scaled = W * scale, xproj * scale
+        with np.errstate(over="ignore", under="ignore"):
+            for t in range(T):
+                g = gates[t]
+                np.matmul(hs[t], W_scaled, out=g)
+                g += xproj_scaled[t]
+                act.apply(g, mult, shift)
+                # c = f * c_prev + i * g;  h = o * tanh(c)
+                np.multiply(g[..., H : 2 * H], cs[t], out=cs[t + 1])
+                np.multiply(g[..., :H], g[..., 2 * H : 3 * H], out=ig)
+                cs[t + 1] += ig
+                tanh(cs[t + 1], out=tanh_c[t])
+                np.multiply(g[..., 3 * H :], tanh_c[t], out=hs[t + 1])
         return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_c": tanh_c}
 
     def backward(self, params, dhs, cache):
