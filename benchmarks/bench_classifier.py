@@ -94,15 +94,17 @@ def run(name, factory, splits, seeds, verbose):
     return rows
 
 
-def _mean_std(values):
-    mean = statistics.fmean(values)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+def _mean_range(values):
+    """Percentages: the mean and, over several seeds, the range."""
+    mean = f"{100 * statistics.fmean(values):.2f}"
+    if len(values) == 1:
+        return mean
+    return f"{mean} ({100 * min(values):.2f}–{100 * max(values):.2f})"
 
 
 def report(results):
     print(
-        "| model | test accuracy % (mean ± std) | per seed | dev accuracy % | "
+        "| model | test accuracy % (mean (range)) | per seed | dev accuracy % | "
         "fit time (s) | epochs |"
     )
     print("|---|---|---|---|---|---|")
@@ -111,8 +113,8 @@ def report(results):
         per_seed = ", ".join(f"{100 * t:.2f}" for t in tests)
         epochs = [r["epochs"] for r in rows if r["epochs"] is not None]
         print(
-            f"| {name} | {_mean_std(tests)} | {per_seed} | "
-            f"{_mean_std([r['dev'] for r in rows])} | "
+            f"| {name} | {_mean_range(tests)} | {per_seed} | "
+            f"{_mean_range([r['dev'] for r in rows])} | "
             f"{statistics.fmean(r['fit'] for r in rows):.1f} | "
             f"{', '.join(map(str, epochs)) or '-'} |"
         )

@@ -228,22 +228,29 @@ def run_torch(python, root, epochs, seed, threads, params):
 
 
 def print_summary(rows):
-    """Mean test perplexity and epoch time per model and epoch (over seeds),
-    and each model's time per epoch relative to torch's."""
+    """Test perplexity and epoch time per model and epoch, the mean and the range
+    over seeds, and each model's time per epoch relative to torch's."""
     torch_s = [r["epoch_s"] for r in rows if r["model"].startswith("torch")]
-    print("\n| model | epoch | seeds | test ppl | epoch (s) | time / torch's |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| model | epoch | seeds | test ppl | valid ppl | epoch (s) | / torch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     keys = sorted({(r["model"], r["epoch"]) for r in rows}, key=str)
     for model, epoch in keys:
         group = [r for r in rows if r["model"] == model and r["epoch"] == epoch]
-        test = np.array([r["test_ppl"] for r in group])
         seconds = float(np.mean([r["epoch_s"] for r in group]))
-        spread = f" ± {test.std():.1f}" if test.size > 1 else ""
         ratio = f"{seconds / np.mean(torch_s):.2f}" if torch_s else ""
         print(
-            f"| {model} | {epoch} | {test.size} | {test.mean():.1f}{spread} "
-            f"| {seconds:.1f} | {ratio} |"
+            f"| {model} | {epoch} | {len(group)} "
+            f"| {_mean_and_range([r['test_ppl'] for r in group])} "
+            f"| {_mean_and_range([r['valid_ppl'] for r in group])} "
+            f"| {_mean_and_range([r['epoch_s'] for r in group])} | {ratio} |"
         )
+
+
+def _mean_and_range(values):
+    values = np.asarray(values, dtype=float)
+    if values.size == 1:
+        return f"{values[0]:.1f}"
+    return f"{values.mean():.1f} ({values.min():.1f}–{values.max():.1f})"
 
 
 def main():

@@ -45,6 +45,11 @@ def _hmm2():
     return HMMTagger(order=2)
 
 
+# name of a seeded entry -> the name of its group (the seed left out), whose
+# mean and range the table ends with
+SEED_GROUPS = {}
+
+
 def register_seeds(name, seeds=(0, 1, 2), **params):
     """Register ``RNNTagger(random_state=seed, **params)`` for each seed, under
     ``name`` formatted with the seed."""
@@ -52,6 +57,7 @@ def register_seeds(name, seeds=(0, 1, 2), **params):
         register(name.format(seed=seed))(
             lambda seed=seed: RNNTagger(random_state=seed, **params)
         )
+        SEED_GROUPS[name.format(seed=seed)] = name.format(seed="*")
 
 
 # The RNN's result depends on its seed (about ±0.4 points here): run several.
@@ -60,7 +66,7 @@ register_seeds("RNNTagger(random_state={seed})")
 register_seeds("RNNTagger(linear_window=None) seed {seed}", linear_window=None)
 # What max_steps saves and costs: all 15 epochs at a constant rate (the
 # defaults before session 8).
-register_seeds("RNNTagger(max_steps=None) seed {seed}", seeds=(0,), max_steps=None)
+register_seeds("RNNTagger(max_steps=None) seed {seed}", max_steps=None)
 # The opt-in character CNN beside the id streams.
 register_seeds("RNNTagger(char_encoder='cnn') seed {seed}", char_encoder="cnn")
 
@@ -213,6 +219,7 @@ def main(argv=None):
     )
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    groups = {}
     for name in names:
         try:
             factory = TAGGERS[name]
@@ -228,6 +235,23 @@ def main(argv=None):
             f"{fit_s:5.2f} | {predict_s:9.2f} | {fit_s + predict_s:13.2f} |",
             flush=True,
         )
+        if name in SEED_GROUPS:
+            groups.setdefault(SEED_GROUPS[name], []).append(
+                (correct.mean(), correct[oov].mean(), fit_s)
+            )
+    for group, runs in groups.items():
+        if len(runs) > 1:
+            accuracy, oov_accuracy, fit = np.array(runs).T
+            print(
+                f"| {group}, mean (range) over {len(runs)} seeds | "
+                f"{_mean_range(accuracy)} | {_mean_range(oov_accuracy)} | "
+                f"{_mean_range(fit, '.1f')} | | |"
+            )
+
+
+def _mean_range(values, fmt=".2%"):
+    low, high = format(values.min(), fmt), format(values.max(), fmt)
+    return f"{format(values.mean(), fmt)} ({low}–{high})"
 
 
 if __name__ == "__main__":
