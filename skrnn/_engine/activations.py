@@ -13,11 +13,16 @@ there and is three times more accurate (2e-7 against 6e-8 off). Overflow of exp
 gives inf and then exactly the limit (0 or -1): callers silence it.
 """
 
+from contextlib import nullcontext
+from functools import lru_cache, partial
+
 import numpy as np
 
 
 class _ByTanh:
     coefficients = {"sigmoid": (0.5, 0.5, 0.5), "tanh": (1.0, 1.0, 0.0)}
+    # nothing to silence, and a step's ufuncs run faster outside an errstate
+    errstate = nullcontext
 
     @staticmethod
     def core(x):
@@ -26,6 +31,7 @@ class _ByTanh:
 
 class _ByExp:
     coefficients = {"sigmoid": (-1.0, 1.0, 0.0), "tanh": (-2.0, 2.0, -1.0)}
+    errstate = partial(np.errstate, over="ignore", under="ignore")
 
     @staticmethod
     def core(x):
@@ -40,27 +46,60 @@ class _GateActivation:
 
     def __init__(self, route, dtype):
         self.route, self.dtype = route, dtype
+        self.core = route.core
+
+    def errstate(self):
+        """Around the loop: silences the overflow of exp to inf (whose sigmoid
+        and tanh are then exactly 0 and -1)."""
+        return self.route.errstate()
 
     def affine(self, kinds, hidden_size):
-        """``(scale, mult, shift)``, each ``len(kinds) * hidden_size`` long."""
-        rows = np.array([self.route.coefficients[kind] for kind in kinds], self.dtype)
-        return tuple(np.repeat(column, hidden_size) for column in rows.T)
+        """``(scale, mult, shift)``: ``scale`` is ``len(kinds) * hidden_size``
+        long; ``mult`` and ``shift`` too, or a scalar when all their entries are
+        equal, or None when they would change nothing (a step's few small
+        operations are its cost: none is spent on a product by ones). Cached:
+        a forward call of a few steps must not pay for building them."""
+        return _affine(self.route, self.dtype, tuple(kinds), hidden_size)
 
     def apply(self, x, mult, shift):
-        self.route.core(x)
-        x *= mult
-        x += shift
+        self.core(x)
+        if mult is not None:
+            x *= mult
+        if shift is not None:
+            x += shift
 
 
+@lru_cache(maxsize=64)
+def _affine(route, dtype, kinds, hidden_size):
+    rows = np.array([route.coefficients[kind] for kind in kinds], dtype)
+    scale, mult, shift = (np.repeat(column, hidden_size) for column in rows.T)
+    for array in (scale, mult, shift):
+        array.flags.writeable = False  # shared by every call
+    return scale, _simplest(mult, 1), _simplest(shift, 0)
+
+
+def _simplest(values, identity):
+    if np.all(values == identity):
+        return None
+    if np.all(values == values[0]):
+        return values[0]
+    return values
+
+
+@lru_cache(maxsize=8)
 def gate_activation(dtype):
+    dtype = np.dtype(dtype)
     return _GateActivation(_ByExp if dtype == np.float64 else _ByTanh, dtype)
 
 
-def tanh(x, out):
-    """``tanh(x)`` into ``out``, by the route of ``gate_activation``."""
-    if x.dtype != np.float64:
-        return np.tanh(x, out=out)
-    with np.errstate(over="ignore", under="ignore"):
+def tanh_function(dtype):
+    """The ``tanh(x, out=...)`` of the loops: ``np.tanh`` itself in float32 (no
+    wrapper in the loop), ``2 / (1 + exp(-2x)) - 1`` in float64."""
+    return _tanh_by_exp if dtype == np.float64 else np.tanh
+
+
+def _tanh_by_exp(x, out):
+    with _ByExp.errstate():
         np.multiply(x, -2, out=out)
         _ByExp.core(out)
         out *= 2
