@@ -26,6 +26,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier
@@ -94,14 +95,6 @@ def run(name, factory, splits, seeds, verbose):
     return rows
 
 
-def _mean_range(values):
-    """Percentages: the mean and, over several seeds, the range."""
-    mean = f"{100 * statistics.fmean(values):.2f}"
-    if len(values) == 1:
-        return mean
-    return f"{mean} ({100 * min(values):.2f}–{100 * max(values):.2f})"
-
-
 def report(results):
     print(
         "| model | test accuracy % (mean (range)) | per seed | dev accuracy % | "
@@ -113,8 +106,8 @@ def report(results):
         per_seed = ", ".join(f"{100 * t:.2f}" for t in tests)
         epochs = [r["epochs"] for r in rows if r["epochs"] is not None]
         print(
-            f"| {name} | {_mean_range(tests)} | {per_seed} | "
-            f"{_mean_range([r['dev'] for r in rows])} | "
+            f"| {name} | {mean_range(100 * np.array(tests), '.2f')} | {per_seed} | "
+            f"{mean_range([100 * r['dev'] for r in rows], '.2f')} | "
             f"{statistics.fmean(r['fit'] for r in rows):.1f} | "
             f"{', '.join(map(str, epochs)) or '-'} |"
         )

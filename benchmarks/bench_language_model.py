@@ -35,6 +35,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNLanguageModel
@@ -240,17 +241,10 @@ def print_summary(rows):
         ratio = f"{seconds / np.mean(torch_s):.2f}" if torch_s else ""
         print(
             f"| {model} | {epoch} | {len(group)} "
-            f"| {_mean_and_range([r['test_ppl'] for r in group])} "
-            f"| {_mean_and_range([r['valid_ppl'] for r in group])} "
-            f"| {_mean_and_range([r['epoch_s'] for r in group])} | {ratio} |"
+            f"| {mean_range([r['test_ppl'] for r in group], '.1f')} "
+            f"| {mean_range([r['valid_ppl'] for r in group], '.1f')} "
+            f"| {mean_range([r['epoch_s'] for r in group], '.1f')} | {ratio} |"
         )
-
-
-def _mean_and_range(values):
-    values = np.asarray(values, dtype=float)
-    if values.size == 1:
-        return f"{values[0]:.1f}"
-    return f"{values.mean():.1f} ({values.min():.1f}–{values.max():.1f})"
 
 
 def main():

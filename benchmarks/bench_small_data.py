@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_validate
 
@@ -69,8 +70,8 @@ def main():
         ]
         scores, times = np.array(runs).T
         print(
-            f"| {size} | {hmm_score:.4f} | {hmm_time:.2f} | {scores.mean():.4f} "
-            f"({scores.min():.4f}–{scores.max():.4f}) | {times.mean():.1f} |",
+            f"| {size} | {hmm_score:.4f} | {hmm_time:.2f} | {mean_range(scores)} "
+            f"| {times.mean():.1f} |",
             flush=True,
         )
 

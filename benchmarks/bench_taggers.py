@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 
 from skrnn import HMMTagger, RNNTagger
 from skrnn.datasets import load_conllu
@@ -244,14 +245,9 @@ def main(argv=None):
             accuracy, oov_accuracy, fit = np.array(runs).T
             print(
                 f"| {group}, mean (range) over {len(runs)} seeds | "
-                f"{_mean_range(accuracy)} | {_mean_range(oov_accuracy)} | "
-                f"{_mean_range(fit, '.1f')} | | |"
+                f"{mean_range(accuracy, '.2%')} | {mean_range(oov_accuracy, '.2%')} | "
+                f"{mean_range(fit, '.1f')} | | |"
             )
-
-
-def _mean_range(values, fmt=".2%"):
-    low, high = format(values.min(), fmt), format(values.max(), fmt)
-    return f"{format(values.mean(), fmt)} ({low}–{high})"
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -227,7 +228,7 @@ def main():
         rows.append(
             f"| {name} | {len(X)} | {len(np.unique(y))} | "
             f"{base['TF-IDF+LR'][0]:.4f} | {base['MNB'][0]:.4f} | "
-            f"{scores.mean():.4f} ({scores.min():.4f}–{scores.max():.4f}) | "
+            f"{mean_range(scores)} | "
             f"{times.mean():.1f} | {100 * (scores.mean() - best):+.2f} pt |"
         )
     print(

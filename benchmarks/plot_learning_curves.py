@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import learning_curve
 
@@ -95,8 +96,7 @@ def main():
     print("|---:|---:|---:|")
     for i, size in enumerate(sizes):
         print(
-            f"| {size} | {hmm[i]:.4f} | {rnn[:, i].mean():.4f} "
-            f"({rnn[:, i].min():.4f}–{rnn[:, i].max():.4f}) |"
+            f"| {size} | {hmm[i]:.4f} | {mean_range(rnn[:, i])} |"
         )
     plot(sizes, hmm, rnn, args.out)
     print(f"# wrote {args.out}")
