@@ -20,17 +20,47 @@ from functools import lru_cache, partial
 import numpy as np
 
 
-class _ByTanh:
+class _Route:
+    """A way to compute the gates; ``gate_activation`` picks one per dtype.
+
+    ``affine(dtype, kinds, H)`` gives ``(scale, mult, shift)`` for gates of the
+    given kinds, each ``H`` wide; ``apply(x, mult, shift)`` activates, in place,
+    gates whose pre-activations were scaled by ``scale``; ``tanh(x, out=...)`` is
+    the plain tanh of the loops; ``errstate()`` goes around a loop.
+    """
+
+    coefficients = {}  # kind -> (scale, mult, shift)
+
+    @classmethod
+    def affine(cls, dtype, kinds, hidden_size):
+        """``scale`` is ``len(kinds) * hidden_size`` long; ``mult`` and ``shift``
+        too, or a scalar when all their entries are equal, or None when they would
+        change nothing (a step's few small operations are its cost: none is spent
+        on a product by ones). Cached: a forward call of a few steps must not pay
+        for building them."""
+        return _affine(cls, np.dtype(dtype), tuple(kinds), hidden_size)
+
+    @classmethod
+    def apply(cls, x, mult, shift):
+        cls.core(x)
+        if mult is not None:
+            x *= mult
+        if shift is not None:
+            x += shift
+
+
+class _ByTanh(_Route):
     coefficients = {"sigmoid": (0.5, 0.5, 0.5), "tanh": (1.0, 1.0, 0.0)}
     # nothing to silence, and a step's ufuncs run faster outside an errstate
     errstate = nullcontext
+    tanh = np.tanh  # itself: no wrapper in the loop
 
     @staticmethod
     def core(x):
         np.tanh(x, out=x)
 
 
-class _ByExp:
+class _ByExp(_Route):
     coefficients = {"sigmoid": (-1.0, 1.0, 0.0), "tanh": (-2.0, 2.0, -1.0)}
     errstate = partial(np.errstate, over="ignore", under="ignore")
 
@@ -40,34 +70,15 @@ class _ByExp:
         x += 1
         np.reciprocal(x, out=x)
 
-
-class _GateActivation:
-    """``apply`` activates, in place, gates whose pre-activations were scaled by
-    the ``scale`` of ``affine``."""
-
-    def __init__(self, route, dtype):
-        self.route, self.dtype = route, dtype
-        self.core = route.core
-
-    def errstate(self):
-        """Around the loop: silences the overflow of exp to inf (whose sigmoid
-        and tanh are then exactly 0 and -1)."""
-        return self.route.errstate()
-
-    def affine(self, kinds, hidden_size):
-        """``(scale, mult, shift)``: ``scale`` is ``len(kinds) * hidden_size``
-        long; ``mult`` and ``shift`` too, or a scalar when all their entries are
-        equal, or None when they would change nothing (a step's few small
-        operations are its cost: none is spent on a product by ones). Cached:
-        a forward call of a few steps must not pay for building them."""
-        return _affine(self.route, self.dtype, tuple(kinds), hidden_size)
-
-    def apply(self, x, mult, shift):
-        self.core(x)
-        if mult is not None:
-            x *= mult
-        if shift is not None:
-            x += shift
+    @staticmethod
+    def tanh(x, out):
+        scale, mult, shift = _ByExp.coefficients["tanh"]
+        with _ByExp.errstate():
+            np.multiply(x, scale, out=out)
+            _ByExp.core(out)
+            out *= mult
+            out += shift
+        return out
 
 
 @lru_cache(maxsize=64)
@@ -87,22 +98,6 @@ def _simplest(values, identity):
     return values
 
 
-@lru_cache(maxsize=8)
 def gate_activation(dtype):
-    dtype = np.dtype(dtype)
-    return _GateActivation(_ByExp if dtype == np.float64 else _ByTanh, dtype)
-
-
-def tanh_function(dtype):
-    """The ``tanh(x, out=...)`` of the loops: ``np.tanh`` itself in float32 (no
-    wrapper in the loop), ``2 / (1 + exp(-2x)) - 1`` in float64."""
-    return _tanh_by_exp if dtype == np.float64 else np.tanh
-
-
-def _tanh_by_exp(x, out):
-    with _ByExp.errstate():
-        np.multiply(x, -2, out=out)
-        _ByExp.core(out)
-        out *= 2
-        out -= 1
-    return out
+    """The route of ``dtype``: exp in float64, tanh otherwise."""
+    return _ByExp if dtype == np.float64 else _ByTanh

@@ -22,7 +22,7 @@ gradient as well.
 
 import numpy as np
 
-from .activations import gate_activation, tanh_function
+from .activations import gate_activation
 from .gemm import matmul
 
 
@@ -43,7 +43,7 @@ class ElmanCell:
         T, D, B, H = xproj.shape
         hs = np.empty((T + 1, D, B, H), dtype=xproj.dtype)
         hs[0] = h0
-        tanh = tanh_function(xproj.dtype)
+        tanh = gate_activation(xproj.dtype).tanh
         for t in range(T):
             np.matmul(hs[t], W, out=hs[t + 1])
             hs[t + 1] += xproj[t]
@@ -94,9 +94,10 @@ class GRUCell:
         gates = np.empty((T, D, B, G), dtype=xproj.dtype)  # r, z, n after activation
         rec_n = np.empty((T, D, B, H), dtype=xproj.dtype)  # h W_hn + b_hn, seen by r
         rec = np.empty((D, B, G), dtype=xproj.dtype)
-        act, tanh = gate_activation(xproj.dtype), tanh_function(xproj.dtype)
+        act = gate_activation(xproj.dtype)
+        tanh = act.tanh
         # r and z through the gate activation; n after the reset, by tanh
-        scale, mult, shift = act.affine(("sigmoid", "sigmoid"), H)
+        scale, mult, shift = act.affine(xproj.dtype, ("sigmoid", "sigmoid"), H)
         W_scaled = W.copy()
         W_scaled[..., : 2 * H] *= scale
         xproj_rz = xproj[..., : 2 * H] * scale
@@ -177,8 +178,10 @@ class LSTMCell:
         gates = np.empty((T, D, B, G), dtype=xproj.dtype)
         tanh_c = np.empty((T, D, B, H), dtype=xproj.dtype)
         ig = np.empty((D, B, H), dtype=xproj.dtype)
-        act, tanh = gate_activation(xproj.dtype), tanh_function(xproj.dtype)
-        scale, mult, shift = act.affine(("sigmoid", "sigmoid", "tanh", "sigmoid"), H)
+        act = gate_activation(xproj.dtype)
+        tanh = act.tanh
+        kinds = ("sigmoid", "sigmoid", "tanh", "sigmoid")
+        scale, mult, shift = act.affine(xproj.dtype, kinds, H)
         W_scaled, xproj_scaled = W * scale, xproj * scale
         with act.errstate():
             for t in range(T):
