@@ -10,12 +10,13 @@ Usage::
 ``DIR`` (default: ``$SKRNN_CORPORA_DIR``) holds one directory per corpus, the files
 copied unchanged from the GitHub repositories named below:
 
-``ag_news/test.csv``
+``ag_news/test.csv``, ``ag_news/classes.txt``
     News topic, 4 classes (World, Sports, Business, Sci/Tech; 1,900 each): the
     7,600-article test split of AG's News (Zhang, Zhao & LeCun, "Character-level
     Convolutional Networks for Text Classification", NIPS 2015), from
-    suuuch/TransformerClassification, ``data/ag_news_csv/test.csv``. CSV rows
-    ``"class","title","description"``; a document is title + description, with
+    suuuch/TransformerClassification, ``data/ag_news_csv/``. CSV rows
+    ``"class","title","description"``, the class a 1-based line number of
+    ``classes.txt``; a document is title + description, with
     the backslashes that stand for line breaks made spaces. The 120,000-article
     training split is not used.
 ``sms_spam/SMSSpamCollection``
