@@ -402,6 +402,7 @@ class BaseRNN(BaseEstimator):
             n_bag=self._bag_size(),
             linear_vocab_sizes=self._linear_vocab_sizes(),
             characters=self._characters(),
+            adversarial=getattr(self, "adversarial", 0.0),
             dtype=dtype,
         )
 

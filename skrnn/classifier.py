@@ -51,6 +51,13 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         Word dropout ``w``: during training a word seen ``c`` times becomes
         unknown with probability ``w / (w + c)``, so that the model learns what to
         do with unknown words. 0 disables it. Token input only.
+    adversarial : float, default=0.0
+        Adversarial training (Goodfellow et al., 2015; Miyato et al., 2017):
+        each optimizer step also learns from its batch with the inputs (every
+        embedding, or the input features) moved along the gradient of the loss, by
+        ``adversarial`` per token on average against embeddings of about unit
+        norm. It costs a second forward and backward pass of the recurrent
+        stack per step. 0 disables it.
     lowercase : bool, default=True
         Lowercase str tokens before building and looking up the vocabulary.
     min_freq : int, default=1
@@ -182,6 +189,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         **BaseRNN._parameter_constraints,
         "pooling": [StrOptions(set(POOLINGS))],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
+        "adversarial": [Interval(Real, 0, None, closed="left")],
         "lowercase": ["boolean"],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
@@ -201,6 +209,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         num_layers=1,
         dropout=0.6,
         word_dropout=1.0,
+        adversarial=0.0,
         lowercase=True,
         min_freq=1,
         max_vocabulary=None,
@@ -231,6 +240,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         self.num_layers = num_layers
         self.dropout = dropout
         self.word_dropout = word_dropout
+        self.adversarial = adversarial
         self.lowercase = lowercase
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary

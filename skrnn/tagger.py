@@ -134,6 +134,13 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
     word_dropout : float, default=0.25
         During training a word seen ``c`` times is replaced by the unknown word
         with probability ``word_dropout / (word_dropout + c)`` (0 disables).
+    adversarial : float, default=0.0
+        Adversarial training (Goodfellow et al., 2015; Miyato et al., 2017):
+        each optimizer step also learns from its batch with the inputs (every
+        embedding and character vector) moved along the gradient of the loss, by
+        ``adversarial`` per token on average against embeddings of about unit
+        norm. It costs a second forward and backward pass of the recurrent
+        stack per step. 0 disables it.
     linear_window : int or None, default=1
         Add a linear model beside the network (as in Wide & Deep): a weight per
         tag for every id of the token's streams and for the lowercase word at
@@ -238,6 +245,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         "lowercase_stream": ["boolean"],
         "shape_stream": ["boolean"],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
+        "adversarial": [Interval(Real, 0, None, closed="left")],
         "linear_window": [Interval(Integral, 0, None, closed="left"), None],
         "char_encoder": [StrOptions({"cnn"}), None],
         "char_embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -285,6 +293,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         lowercase_stream=True,
         shape_stream=True,
         word_dropout=0.25,
+        adversarial=0.0,
         linear_window=1,
         char_encoder=None,
         char_embedding_dim=16,
@@ -323,6 +332,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         self.lowercase_stream = lowercase_stream
         self.shape_stream = shape_stream
         self.word_dropout = word_dropout
+        self.adversarial = adversarial
         self.linear_window = linear_window
         self.char_encoder = char_encoder
         self.char_embedding_dim = char_embedding_dim

@@ -396,3 +396,10 @@ def test_sst2_slice():
         clf.fit([X[i] for i in short], y[short])
     # chance is 50%; measured 70.5% (the full training set gets about 79%)
     assert clf.score(X_dev, y_dev) > 0.65
+
+
+def test_adversarial_training_moves_the_fit_and_still_learns(tokens, fitted):
+    X, y = tokens
+    adversarial = RNNClassifier(**FAST, adversarial=0.1).fit(X, y)
+    assert not np.allclose(adversarial.params_["head.W"], fitted.params_["head.W"])
+    assert adversarial.score(X, y) > 0.9

@@ -649,3 +649,13 @@ def test_char_encoder_parameters_and_errors(corpus, numeric):
         small(char_encoder="cnn").fit(X_numeric, y_numeric, lengths=lengths)
     with pytest.raises(InvalidParameterError, match="char_encoder"):
         small(char_encoder="lstm").fit(X, y)
+
+
+def test_adversarial_training_moves_the_fit_and_still_learns_context(
+    fitted, corpus, tagging
+):
+    adversarial = small(max_iter=15, early_stopping=False, adversarial=0.1)
+    adversarial.fit(*corpus)
+    assert not np.allclose(adversarial.params_["head.W"], fitted.params_["head.W"])
+    X, y = tagging[0][120:], tagging[1][120:]
+    assert adversarial.score(X, y) > 0.75

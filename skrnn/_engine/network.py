@@ -114,6 +114,9 @@ class SequenceNetwork:
         Reads each step's spelling from the last ``characters.length`` id
         columns and appends its vector to the step's input, after the
         embeddings and dense features. None for none.
+    adversarial : float
+        Size of the adversarial move of the inputs in training, per step (see
+        ``loss_and_grad``); 0 for none.
     dtype : numpy dtype
     """
 
@@ -134,6 +137,7 @@ class SequenceNetwork:
         n_bag=0,
         linear_vocab_sizes=(),
         characters=None,
+        adversarial=0.0,
         dtype=np.float32,
     ):
         if len(vocab_sizes) != len(embedding_dims):
@@ -156,6 +160,7 @@ class SequenceNetwork:
         self.n_bag = n_bag
         self.linear_vocab_sizes = tuple(linear_vocab_sizes)
         self.characters = characters
+        self.adversarial = adversarial
         self.dtype = np.dtype(dtype)
         n_characters = 0 if characters is None else characters.n_filters
         self.rnn = RecurrentStack(
@@ -202,18 +207,28 @@ class SequenceNetwork:
         deterministic. Logits are ``(n_valid, n_outputs)`` for the step head (rows in
         the order of ``batch.targets``), ``(B, n_outputs)`` for a pooled head.
         """
-        lengths = batch.lengths
-        mask = batch.mask
+        x, spelling = self._inputs(params, batch)
+        logits, cache = self._forward_inputs(params, x, batch, rng, initial_state)
+        cache["characters"] = spelling
+        return logits, cache
+
+    def _inputs(self, params, batch):
+        """``(T, B, D)`` input of the recurrent stack: the embeddings, dense
+        features and character vectors of every step, and the character cache."""
         features = None
         if batch.features is not None:
             features = batch.features.astype(self.dtype, copy=False)
-        characters = None
+        spelling = None
         if self.characters is not None:
-            spelled, characters = self._spell(params, batch.ids, mask)
+            spelled, spelling = self._spell(params, batch.ids, batch.mask)
             features = spelled if features is None else (
                 np.concatenate([features, spelled], axis=-1)
             )
-        x = embed(self._tables(params), batch.ids, features)
+        return embed(self._tables(params), batch.ids, features), spelling
+
+    def _forward_inputs(self, params, x, batch, rng, initial_state):
+        lengths = batch.lengths
+        mask = batch.mask
         dropout = None
         if rng is not None and self.dropout > 0:
             dropout = _Dropout(self.dropout, rng)
@@ -248,7 +263,6 @@ class SequenceNetwork:
             "input_mask": input_mask,
             "output_mask": output_mask,
             "final_state": final_state,
-            "characters": characters,
         }
         return logits, cache
 
@@ -263,10 +277,43 @@ class SequenceNetwork:
 
     def loss_and_grad(self, params, batch, *, rng=None, initial_state=None):
         """Mean (weighted) cross-entropy plus L2 penalty, and the gradient of each
-        parameter (``SparseRows`` for embedding tables)."""
-        logits, cache = self.forward(
-            params, batch, rng=rng, initial_state=initial_state
+        parameter (``SparseRows`` for embedding tables).
+
+        In training (``rng`` given) with ``adversarial > 0`` the loss is that of
+        the batch plus that of its adversarial twin (Goodfellow et al., 2015;
+        Miyato et al., 2017): the same inputs moved along the gradient of the
+        loss with respect to them, by ``adversarial`` times the square root of
+        the sequence's length in L2 norm, the move held constant.
+        """
+        x, spelling = self._inputs(params, batch)
+        loss, grads, dx = self._loss_from_inputs(
+            params, x, batch, rng, initial_state
         )
+        if rng is not None and self.adversarial > 0:
+            moved = x + self._adversarial_move(dx, batch)
+            adversarial_loss, adversarial_grads, adversarial_dx = (
+                self._loss_from_inputs(params, moved, batch, rng, initial_state)
+            )
+            loss += adversarial_loss
+            dx += adversarial_dx
+            for name, grad in adversarial_grads.items():
+                grads[name] = _add_grads(grads[name], grad)
+        mask = batch.mask
+        if self.characters is not None:
+            dvectors = dx[..., -self.characters.n_filters :][mask]
+            grads.update(self.characters.backward(params, dvectors, spelling))
+        tables = self._tables(params)
+        if tables:
+            for k, grad in enumerate(embedding_grads(dx, batch.ids, mask, tables)):
+                grads[f"embed.{k}"] = grad
+        if self.alpha > 0:
+            loss += self._add_l2(params, grads)
+        return loss, grads
+
+    def _loss_from_inputs(self, params, x, batch, rng, initial_state):
+        """Cross-entropy of the batch given the stack's input ``x``, the gradient
+        of every parameter past ``x``, and the gradient of ``x``."""
+        logits, cache = self._forward_inputs(params, x, batch, rng, initial_state)
         weights = batch.weights
         if weights is not None and self.head == "step":
             weights = np.repeat(weights, batch.lengths)
@@ -303,18 +350,16 @@ class SequenceNetwork:
         grads.update(rnn_grads)
         if cache["input_mask"] is not None:
             dx *= cache["input_mask"]
-        if self.characters is not None:
-            dvectors = dx[..., -self.characters.n_filters :][mask]
-            grads.update(
-                self.characters.backward(params, dvectors, cache["characters"])
-            )
-        tables = self._tables(params)
-        if tables:
-            for k, grad in enumerate(embedding_grads(dx, batch.ids, mask, tables)):
-                grads[f"embed.{k}"] = grad
-        if self.alpha > 0:
-            loss += self._add_l2(params, grads)
-        return loss, grads
+        return loss, grads, dx
+
+    def _adversarial_move(self, dx, batch):
+        """``(T, B, D)``: each sequence's ``dx`` scaled to the L2 norm
+        ``adversarial * sqrt(length)`` (a move of ``adversarial`` per step on
+        average, against embeddings of unit expected norm). ``dx`` is 0 on
+        padding steps, so is the move."""
+        norms = np.sqrt(np.einsum("tbd,tbd->b", dx, dx))
+        scale = self.adversarial * np.sqrt(batch.lengths) / np.maximum(norms, 1e-12)
+        return dx * scale.astype(dx.dtype)[None, :, None]
 
     def _add_l2(self, params, grads):
         penalty = 0.0
@@ -332,6 +377,14 @@ class SequenceNetwork:
     def predict_log_proba(self, params, batch):
         logits, _ = self.forward(params, batch)
         return log_softmax(logits)
+
+
+def _add_grads(a, b):
+    """Sum of two gradients of one parameter; ``SparseRows`` of the two passes
+    of a batch share their rows (the same ids)."""
+    if isinstance(a, SparseRows):
+        return a._replace(values=a.values + b.values)
+    return a + b
 
 
 def _bag_matrix(batch, dtype):
