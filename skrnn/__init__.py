@@ -2,6 +2,7 @@
 
 from ._persistence import load, save
 from .classifier import RNNClassifier
+from .ensemble import VotingTagger
 from .hmm import HMMTagger
 from .language_model import RNNLanguageModel
 from .preprocessing import Tokenizer
@@ -15,6 +16,7 @@ __all__ = [
     "RNNLanguageModel",
     "RNNTagger",
     "Tokenizer",
+    "VotingTagger",
     "load",
     "save",
 ]

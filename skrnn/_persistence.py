@@ -80,12 +80,20 @@ def _estimator_classes():
     )
 
     from .classifier import RNNClassifier
+    from .ensemble import VotingTagger
     from .hmm import HMMTagger
     from .language_model import RNNLanguageModel
     from .preprocessing import Tokenizer
     from .tagger import RNNTagger
 
-    skrnn = [HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, Tokenizer]
+    skrnn = [
+        HMMTagger,
+        RNNClassifier,
+        RNNLanguageModel,
+        RNNTagger,
+        Tokenizer,
+        VotingTagger,
+    ]
     # scikit-learn transformers whose fitted state is arrays and numbers only.
     sklearn = {
         "sklearn.pipeline.Pipeline": Pipeline,

@@ -3,11 +3,20 @@ parameters and no expected failures (DESIGN.md)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrnn import HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger
+from skrnn import HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, VotingTagger
 
 
 @parametrize_with_checks(
-    [HMMTagger(), RNNClassifier(), RNNLanguageModel(), RNNTagger()]
+    [
+        HMMTagger(),
+        RNNClassifier(),
+        RNNLanguageModel(),
+        RNNTagger(),
+        # set_random_state reaches only the vote's own parameters, so the
+        # idempotence checks need a member seeded here (as scikit-learn's own
+        # checks of VotingClassifier use deterministic members).
+        VotingTagger([("hmm", HMMTagger()), ("rnn", RNNTagger(random_state=0))]),
+    ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
