@@ -80,7 +80,7 @@ register_seeds(
 # seeds 0 and 1, 2 and 3, 4 and 5, so the three votes share no member.
 _VOTE = "VotingTagger(2 RNNTagger(char_encoder='cnn', adversarial=0.2), n_jobs=2)"
 for _first in (0, 2, 4):
-    _name = f"{_VOTE} seeds {_first},{_first + 1}"
+    _name = f"{_VOTE} seeds {_first}+{_first + 1}"
     register(_name)(
         lambda first=_first: VotingTagger(
             [
@@ -192,6 +192,18 @@ def _crf():
     return _CRFAdapter()
 
 
+def _split_names(models):
+    """The names in ``--models``: split at the commas outside parentheses, since
+    the names hold parameter lists."""
+    names, depth, start = [], 0, 0
+    for i, char in enumerate(models):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append(models[start:i])
+            start = i + 1
+    return [*names, models[start:]]
+
+
 def _run(factory, X, y, X_test, repeat):
     """Best-of-``repeat`` fit and predict times, and the predictions."""
     fit_s, predict_s = [], []
@@ -232,7 +244,7 @@ def main(argv=None):
     ewt = Path(args.data) / "ud_english_ewt"
     X, y = load_conllu(ewt / "en_ewt-ud-train.conllu")
     X_test, y_test = load_conllu(ewt / f"en_ewt-ud-{args.split}.conllu")
-    names = list(TAGGERS) if args.models is None else args.models.split(",")
+    names = list(TAGGERS) if args.models is None else _split_names(args.models)
 
     gold = np.array(list(itertools.chain.from_iterable(y_test)))
     seen = set(itertools.chain.from_iterable(X))

@@ -22,6 +22,7 @@ __all__ = ["VotingTagger"]
 
 
 def _check_soft(vote):
+    """``predict_proba`` exists for soft voting only (``available_if``)."""
     if vote.voting != "soft":
         raise AttributeError(
             f"predict_proba is not available when voting={vote.voting!r}; use "
@@ -157,7 +158,7 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         if weights.shape != (len(estimators),):
             raise ValueError(
                 f"weights must hold one number per estimator ({len(estimators)}); "
-                f"got {len(weights)} weights."
+                f"got {weights.size} weights."
             )
         keep = [est != "drop" for est in estimators]
         if not any(keep):

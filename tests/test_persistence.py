@@ -17,6 +17,7 @@ from skrnn import (
     RNNLanguageModel,
     RNNTagger,
     Tokenizer,
+    VotingTagger,
     load,
     save,
 )
@@ -461,8 +462,11 @@ def test_a_flipped_byte_anywhere_is_refused_or_harmless(tmp_path):
         lambda: RNNTagger(**SMALL, char_encoder="cnn").fit(TOKENS, TAGS),
         lambda: RNNClassifier(**SMALL).fit(TOKENS, [0, 1, 1, 0] * 4),
         lambda: RNNLanguageModel(**SMALL).fit(TOKENS),
+        lambda: VotingTagger(
+            [("hmm", HMMTagger()), ("rnn", RNNTagger(**SMALL))]
+        ).fit(TOKENS, TAGS),
     ],
-    ids=["hmm", "tagger", "tagger-chars", "classifier", "language-model"],
+    ids=["hmm", "tagger", "tagger-chars", "classifier", "language-model", "vote"],
 )
 def test_skops_stores_skrnn_models_with_only_skrnn_types_to_trust(make, tmp_path):
     sio = pytest.importorskip("skops.io", reason="the skops extra is not installed")
