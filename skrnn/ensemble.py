@@ -140,7 +140,8 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         return Bunch(**dict(zip(names, self.estimators_, strict=True)))
 
     def _members(self):
-        """The taggers to fit and their weights, dropped ones left out."""
+        """The taggers to fit, dropped ones left out, after checking the
+        parameters that ``_parameter_constraints`` cannot express."""
         if not self.estimators or not all(
             isinstance(item, (tuple, list))
             and len(item) == 2
@@ -153,15 +154,13 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
             )
         names, estimators = zip(*self.estimators, strict=True)
         self._validate_names(names)
-        weights = np.ones(len(estimators)) if self.weights is None else self.weights
-        weights = np.asarray(weights, dtype=float)
-        if weights.shape != (len(estimators),):
+        if self.weights is not None and len(self.weights) != len(estimators):
             raise ValueError(
                 f"weights must hold one number per estimator ({len(estimators)}); "
-                f"got {weights.size} weights."
+                f"got {len(self.weights)} weights."
             )
-        keep = [est != "drop" for est in estimators]
-        if not any(keep):
+        members = [est for est in estimators if est != "drop"]
+        if not members:
             raise ValueError("All estimators are 'drop'; at least one is needed.")
         method = "predict_proba" if self.voting == "soft" else "predict"
         for name, est in zip(names, estimators, strict=True):
@@ -170,7 +169,14 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
                     f"Estimator {name!r} ({type(est).__name__}) has no fit or "
                     f"{method}; voting={self.voting!r} needs both."
                 )
-        return [e for e, k in zip(estimators, keep, strict=True) if k], weights[keep]
+        return members
+
+    def _member_weights(self):
+        """The weights of the members not dropped, in ``estimators_`` order."""
+        weights = [1.0] * len(self.estimators) if self.weights is None else self.weights
+        kept = [w for (_, est), w in zip(self.estimators, weights, strict=True)
+                if est != "drop"]
+        return np.asarray(kept, dtype=float)
 
     def fit(self, X, y, lengths=None):
         """Fit a clone of every tagger on ``X, y``.
@@ -190,7 +196,7 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         self : VotingTagger
         """
         self._validate_params()
-        members, _ = self._members()
+        members = self._members()
         validate_sequences(self, X, lengths=lengths, reset=True)
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(clone(est), X, y, lengths) for est in members
@@ -223,23 +229,6 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         proba, sequences = self._average(X, lengths)
         return split_sequences(proba, sequences)
 
-    def predict(self, X, lengths=None):
-        """The tag of every token by the vote.
-
-        Parameters
-        ----------
-        X : list of token sequences, list of 2-D arrays, or array-like of shape \
-(n_tokens, n_features)
-        lengths : array-like of int, default=None
-            For a 2-D numeric ``X``, see :meth:`fit`.
-
-        Returns
-        -------
-        y : list of ndarray of shape (T_i,), or ndarray of shape (n_tokens,)
-            A list for list input, one flat array for a 2-D ``X``.
-        """
-        return split_sequences(*self._predict_flat(X, lengths))
-
     def _predict_flat(self, X, lengths):
         scores, sequences = self._average(X, lengths)
         return self.classes_[scores.argmax(axis=1)], sequences
@@ -250,7 +239,7 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         ``classes_``."""
         check_is_fitted(self, "estimators_")
         sequences = validate_sequences(self, X, lengths=lengths, reset=False)
-        _, weights = self._members()
+        weights = self._member_weights()
         total = np.zeros((sequences.lengths.sum(), len(self.classes_)))
         for est, weight in zip(self.estimators_, weights, strict=True):
             if self.voting == "soft":

@@ -581,24 +581,6 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         log_proba, sequences = self._log_proba(X, lengths)
         return split_sequences(np.exp(log_proba), sequences)
 
-    def predict(self, X, lengths=None):
-        """The most probable tag of every token.
-
-        Parameters
-        ----------
-        X : list of token sequences, list of 2-D arrays, or array-like of shape \
-(n_tokens, n_features)
-        lengths : array-like of int, default=None
-            For a 2-D numeric ``X``, see :meth:`fit`.
-
-        Returns
-        -------
-        y : list of ndarray of shape (T_i,), or ndarray of shape (n_tokens,)
-            A list for list input (an empty array for an empty sequence), one flat
-            array for a 2-D ``X``.
-        """
-        return split_sequences(*self._predict_flat(X, lengths))
-
     def _predict_flat(self, X, lengths):
         log_proba, sequences = self._log_proba(X, lengths)
         return self.classes_[log_proba.argmax(axis=1)], sequences
