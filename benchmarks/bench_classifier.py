@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_classifier.py --data DIR [--seeds 0 1 2] [--quick]
         [--rnn-params '{"hidden_size": 128}' ...] [--no-baselines]
+        [--vote-sizes 2 3 5]
 
 ``DIR`` holds ``sst2/stsa.binary.{train,dev,test}`` (default: ``$SKRNN_DATA_DIR``).
 Every model is fitted on the 6,920 training sentences only and scored on the 1,821
@@ -13,10 +14,13 @@ selection). The baselines are MultinomialNB on unigram+bigram counts and TF-IDF
 parameters, once per seed, and the table gives the mean and the standard deviation
 over seeds and every seed's test accuracy. Each ``--rnn-params`` JSON adds a row
 of ``RNNClassifier(**params)`` over the same seeds (the ablations in
-docs/benchmarks.md).
+docs/benchmarks.md). ``--vote-sizes K`` adds, for each row, the soft vote of
+every group of ``K`` of its seeds' fitted models (what
+``VotingClassifier(voting="soft")`` of them predicts), at no extra fit.
 """
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -88,11 +92,28 @@ def run(name, factory, splits, seeds, verbose):
             "dev": model.score(*splits["dev"]),
             "test": model.score(*splits["test"]),
             "epochs": getattr(model, "n_iter_", None),
+            "classes": model.classes_,
+            "proba": {s: model.predict_proba(splits[s][0]) for s in ("dev", "test")},
         }
         rows.append(row)
         if verbose:
             print(f"  {name} seed {seed}: {row}", flush=True)
     return rows
+
+
+def soft_votes(rows, size, splits):
+    """Rows for the soft vote (mean ``predict_proba``) of every group of ``size``
+    of the seeds' fitted models: what ``VotingClassifier(voting="soft")`` of
+    those members predicts. Its fit time is the members' summed."""
+    votes = []
+    for group in itertools.combinations(rows, size):
+        row = {"fit": sum(r["fit"] for r in group), "epochs": None}
+        for split in ("dev", "test"):
+            proba = np.mean([r["proba"][split] for r in group], axis=0)
+            predicted = group[0]["classes"][proba.argmax(axis=1)]
+            row[split] = float(np.mean(predicted == np.asarray(splits[split][1])))
+        votes.append(row)
+    return votes
 
 
 def report(results):
@@ -103,7 +124,7 @@ def report(results):
     print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         tests = [r["test"] for r in rows]
-        per_seed = ", ".join(f"{100 * t:.2f}" for t in tests)
+        per_seed = ", ".join(f"{100 * t:.2f}" for t in tests) if len(rows) <= 5 else "-"
         epochs = [r["epochs"] for r in rows if r["epochs"] is not None]
         print(
             f"| {name} | {mean_range(100 * np.array(tests), '.2f')} | {per_seed} | "
@@ -128,6 +149,13 @@ def main():
         help="JSON of RNNClassifier params; each adds a row",
     )
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--vote-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also the soft votes of every group of this many seeds' models",
+    )
     args = parser.parse_args()
     if not args.data:
         parser.error("pass --data DIR or set SKRNN_DATA_DIR")
@@ -154,6 +182,9 @@ def main():
             args.seeds,
             args.verbose,
         )
+        for size in args.vote_sizes:
+            votes = soft_votes(results[name], size, splits)
+            results[f"soft vote of {size} {name} ({len(votes)} groups)"] = votes
     report(results)
 
 

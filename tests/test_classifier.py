@@ -6,6 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -403,3 +404,16 @@ def test_adversarial_training_moves_the_fit_and_still_learns(tokens, fitted):
     adversarial = RNNClassifier(**FAST, adversarial=0.1).fit(X, y)
     assert not np.allclose(adversarial.params_["head.W"], fitted.params_["head.W"])
     assert adversarial.score(X, y) > 0.9
+
+
+def test_soft_vote_of_classifiers_is_the_mean_of_their_probabilities(tokens):
+    # scikit-learn's own VotingClassifier takes RNNClassifiers on token lists,
+    # fitted in parallel (docs/benchmarks.md: what a vote of seeds buys on SST-2)
+    X, y = tokens
+    members = [(f"rnn{seed}", RNNClassifier(**{**FAST, "random_state": seed}))
+               for seed in (0, 1, 2)]
+    vote = VotingClassifier(members, voting="soft", n_jobs=2).fit(X, y)
+    alone = [clone(member).fit(X, y).predict_proba(X[:20]) for _, member in members]
+    np.testing.assert_allclose(vote.predict_proba(X[:20]), np.mean(alone, axis=0))
+    assert vote.classes_.tolist() == ["neg", "pos"]
+    assert vote.predict([["never", "seen"]]).dtype == y.dtype

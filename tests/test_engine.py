@@ -45,14 +45,16 @@ def _batch(rng, head, lengths=LENGTHS, n_streams=2):
     )
 
 
-def _network(cell, bidirectional, num_layers, head, alpha=0.0, dtype=np.float64):
+def _network(
+    cell, bidirectional, num_layers, head, alpha=0.0, dtype=np.float64, hidden_size=4
+):
     return SequenceNetwork(
         N_OUT,
         vocab_sizes=(VOCAB, VOCAB),
         embedding_dims=(3, 2),
         n_features=N_FEATURES,
         cell=cell,
-        hidden_size=4,
+        hidden_size=hidden_size,
         num_layers=num_layers,
         bidirectional=bidirectional,
         head=head,
@@ -717,3 +719,17 @@ def test_threaded_matmul_works_in_a_forked_child():
 def _product_in_threads(a, b):
     with threads(2):
         return matmul(a, b)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cells_leave_their_parameters_unchanged(cell, dtype):
+    # the cells fold the gates' scale into their own copy of W_rec, even where
+    # (H = 1) a transposed view of it would already be contiguous
+    rng = np.random.default_rng(0)
+    net = _network(cell, True, 1, "step", dtype=dtype, hidden_size=1)
+    params = net.init_params(rng)
+    before = {k: v.copy() for k, v in params.items()}
+    net.loss_and_grad(params, _batch(rng, "step"))
+    for name, value in params.items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
