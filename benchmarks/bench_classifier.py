@@ -124,7 +124,8 @@ def report(results):
     print("|---|---|---|---|---|---|")
     for name, rows in results.items():
         tests = [r["test"] for r in rows]
-        per_seed = ", ".join(f"{100 * t:.2f}" for t in tests) if len(rows) <= 5 else "-"
+        seeded = "seed" in rows[0]  # a vote's row stands for a group of seeds
+        per_seed = ", ".join(f"{100 * t:.2f}" for t in tests) if seeded else "-"
         epochs = [r["epochs"] for r in rows if r["epochs"] is not None]
         print(
             f"| {name} | {mean_range(100 * np.array(tests), '.2f')} | {per_seed} | "

@@ -724,8 +724,8 @@ def _product_in_threads(a, b):
 @pytest.mark.parametrize("cell", list(CELLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cells_leave_their_parameters_unchanged(cell, dtype):
-    # the cells fold the gates' scale into their own copy of W_rec, even where
-    # (H = 1) a transposed view of it would already be contiguous
+    # the GRU and LSTM fold the gates' scale into W_rec for their loops: into a
+    # copy, never the caller's array (H = 1 makes every view of it contiguous)
     rng = np.random.default_rng(0)
     net = _network(cell, True, 1, "step", dtype=dtype, hidden_size=1)
     params = net.init_params(rng)
