@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_classifier.py --data DIR [--seeds 0 1 2] [--quick]
         [--rnn-params '{"hidden_size": 128}' ...] [--no-baselines]
-        [--vote-sizes 2 3 5]
+        [--vote-sizes 2 3 5] [--glove]
 
 ``DIR`` holds ``sst2/stsa.binary.{train,dev,test}`` (default: ``$SKRNN_DATA_DIR``).
 Every model is fitted on the 6,920 training sentences only and scored on the 1,821
@@ -17,6 +17,10 @@ of ``RNNClassifier(**params)`` over the same seeds (the ablations in
 docs/benchmarks.md). ``--vote-sizes K`` adds, for each row, the soft vote of
 every group of ``K`` of its seeds' fitted models (what
 ``VotingClassifier(voting="soft")`` of them predicts), at no extra fit.
+``--glove`` adds the row ``RNNClassifier(embeddings=glove50)``: GloVe 6B 50d
+read once by ``skrnn.datasets.load_word_vectors`` from its text file (see
+``_glove.py``; the ``bench`` extra); ``"embeddings": "glove50"`` in a
+``--rnn-params`` JSON means the same vectors.
 """
 
 import argparse
@@ -30,11 +34,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _glove import glove_path
 from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier
-from skrnn.datasets import load_sst2
+from skrnn.datasets import load_sst2, load_word_vectors
 
 
 def load(data_dir, quick):
@@ -151,6 +156,9 @@ def main():
     )
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument(
+        "--glove", action="store_true", help="add RNNClassifier(embeddings=glove50)"
+    )
+    parser.add_argument(
         "--vote-sizes",
         type=int,
         nargs="*",
@@ -172,10 +180,15 @@ def main():
             # deterministic: one run stands for every seed
             results[name] = run(name, factory, splits, args.seeds[:1], args.verbose)
     variants = {"RNNClassifier() defaults": {}}
-    for spec in args.rnn_params:
-        params = json.loads(spec)
+    specs = [json.loads(spec) for spec in args.rnn_params]
+    if args.glove:
+        specs.insert(0, {"embeddings": "glove50"})
+    for params in specs:
         variants[f"RNNClassifier({_call_args(params)})"] = params
+    glove = _glove_if_named(specs)
     for name, params in variants.items():
+        if params.get("embeddings") == "glove50":
+            params = {**params, "embeddings": glove}
         results[name] = run(
             name,
             lambda seed, params=params: RNNClassifier(random_state=seed, **params),
@@ -190,7 +203,20 @@ def main():
 
 
 def _call_args(params):
-    return ", ".join(f"{key}={value!r}" for key, value in params.items())
+    return ", ".join(
+        f"{key}={value if key == 'embeddings' else repr(value)}"
+        for key, value in params.items()
+    )
+
+
+def _glove_if_named(specs):
+    """GloVe 6B 50d, read from its text file once, if a row uses it."""
+    if not any(spec.get("embeddings") == "glove50" for spec in specs):
+        return None
+    start = time.perf_counter()
+    glove = load_word_vectors(glove_path())
+    print(f"{glove} read in {time.perf_counter() - start:.1f} s\n", flush=True)
+    return glove
 
 
 if __name__ == "__main__":

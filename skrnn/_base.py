@@ -32,6 +32,14 @@ from ._engine import (
     threads,
     token_batches,
 )
+from ._persistence import model_file_class
+
+# The engine imports numpy and scipy only, so its optimizers, whose state a model
+# file holds, join the model-file registry here, where skrnn takes them from the
+# engine: every ``solver`` can be saved.
+for _optimizer in OPTIMIZERS.values():
+    model_file_class(_optimizer)
+del _optimizer
 
 # Prediction runs in float64 so that a sequence's output does not depend on which
 # other sequences share its batch (float32 GEMMs of different shapes can differ in
@@ -292,6 +300,7 @@ class ConvergenceMonitor:
         return self.epochs_without_progress >= self.n_iter_no_change
 
 
+@model_file_class
 class History(list):
     """One dict per epoch: ``epoch``, ``loss``, ``validation_score``, ``steps_per_s``,
     ``seconds`` (the epoch's), ``elapsed`` (since the fit began) and the
@@ -444,6 +453,10 @@ class BaseRNN(BaseEstimator):
             return "linear" if shortened else "constant"
         return kind
 
+    def _initial_params(self):
+        """The parameters a fresh fit starts from."""
+        return self._network(np.float32).init_params(self._rng)
+
     def _make_optimizer(self):
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](
@@ -463,7 +476,7 @@ class BaseRNN(BaseEstimator):
             seed = check_random_state(self.random_state).randint(2**31 - 1)
             self._rng = np.random.default_rng(seed)
             encoded = self._encode_fit(X, y, reset=True, **encode_kwargs)
-            self.params_ = self._network(np.float32).init_params(self._rng)
+            self.params_ = self._initial_params()
             self._optimizer = self._make_optimizer()
             self.history_ = History()
             self.loss_curve_ = []

@@ -18,6 +18,8 @@ from scipy import sparse
 from sklearn.utils import assert_all_finite, check_scalar
 from sklearn.utils.validation import column_or_1d, validate_data
 
+from ._persistence import model_file_class
+
 __all__ = [
     "Sequences",
     "TokenFeaturizer",
@@ -522,6 +524,7 @@ def _lower(token):
     return token.lower() if isinstance(token, str) else token
 
 
+@model_file_class
 class Vocabulary:
     """Token to id map; id 0 is ``<unk>``, known tokens get ids 1..n-1.
 
@@ -669,6 +672,7 @@ def word_shape(token):
     return "".join(shape)
 
 
+@model_file_class
 class TokenFeaturizer:
     """Id streams for words: word, lowercase, suffixes and shape.
 

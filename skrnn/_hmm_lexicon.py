@@ -13,6 +13,8 @@ import re
 import numpy as np
 import scipy.sparse as sp
 
+from ._persistence import model_file_class
+
 # Bits of the shape class of a word.
 _CAPITALISED, _ALL_CAPS, _DIGIT, _HYPHEN, _NO_ALNUM, _NOT_STR = 1, 2, 4, 8, 16, 32
 _HAS_DIGIT = re.compile(r"\d").search
@@ -54,6 +56,7 @@ def _spellings(words):
     return prefixes, texts
 
 
+@model_file_class
 class SuffixModel:
     """``P(tag | suffix, shape)`` by successive abstraction (TnT, section 2.3).
 

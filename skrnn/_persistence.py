@@ -10,12 +10,18 @@ of its attributes, vocabularies, classes, history, optimizer state).
 Loading reads the arrays with ``allow_pickle=False`` and parses the JSON; the
 only objects it builds are plain values (None, bool, int, float, str, bytes,
 list, tuple, dict), NumPy arrays and scalars, NumPy random generators, and
-instances of the classes in :func:`_estimator_classes` and
-:func:`_helper_classes`, a fixed whitelist: estimators are rebuilt with their
+instances of registered classes. The registry is one each class joins where it
+is defined: an skrnn estimator by inheriting :class:`SaveMixin` (under
+``skrnn.<ClassName>``), a helper object by the :func:`model_file_class`
+decorator (under ``<module>.<qualname>``); the few scikit-learn classes allowed
+are listed here. ``import skrnn`` imports every module that defines one, so the
+registry is complete before anything is loaded, and this module imports none
+of those modules (no import circle). Estimators are rebuilt with their
 ``__init__`` (which only stores the hyperparameters), helper objects with
-``object.__new__``, and both get their saved attributes back as data. No
-``__setstate__``, ``__reduce__`` or import named by the file is ever called.
-The same approach as skops' ``trusted`` types, with the list fixed by skrnn.
+``object.__new__``, and both get their saved attributes back as data. A name
+the file gives is only looked up in the registry: no ``__setstate__``,
+``__reduce__`` or import named by the file is ever called. The same approach as
+skops' ``trusted`` types, with the list fixed by skrnn's code.
 
 See docs/model_files.md for what is supported and why.
 """
@@ -27,11 +33,19 @@ import os
 import warnings
 import zipfile
 import zlib
-from functools import cache
+from types import MappingProxyType
 
 import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    RobustScaler,
+    StandardScaler,
+)
 
-__all__ = ["SaveMixin", "load", "save"]
+__all__ = ["SaveMixin", "load", "model_file_class", "save"]
 
 FORMAT = "skrnn-model"
 FORMAT_VERSION = 1
@@ -64,60 +78,81 @@ _TAGS = (
 )
 
 
-# ------------------------------------------------------------------ whitelist
+# ------------------------------------------------------------------- registry
+
+# The classes a model file may hold, by the stable name written in the file.
+# skrnn's classes join where they are defined (SaveMixin.__init_subclass__ and
+# @model_file_class); nothing is ever added from a file.
+_ESTIMATORS = {
+    # scikit-learn transformers whose fitted state is arrays and numbers only.
+    "sklearn.pipeline.Pipeline": Pipeline,
+    "sklearn.preprocessing.MaxAbsScaler": MaxAbsScaler,
+    "sklearn.preprocessing.MinMaxScaler": MinMaxScaler,
+    "sklearn.preprocessing.Normalizer": Normalizer,
+    "sklearn.preprocessing.RobustScaler": RobustScaler,
+    "sklearn.preprocessing.StandardScaler": StandardScaler,
+}
+_HELPERS = {}
 
 
-@cache
 def _estimator_classes():
     """Estimators a model file may hold, by the stable name written in it."""
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        MaxAbsScaler,
-        MinMaxScaler,
-        Normalizer,
-        RobustScaler,
-        StandardScaler,
-    )
-
-    from .classifier import RNNClassifier
-    from .ensemble import VotingTagger
-    from .hmm import HMMTagger
-    from .language_model import RNNLanguageModel
-    from .preprocessing import Tokenizer
-    from .tagger import RNNTagger
-
-    skrnn = [
-        HMMTagger,
-        RNNClassifier,
-        RNNLanguageModel,
-        RNNTagger,
-        Tokenizer,
-        VotingTagger,
-    ]
-    # scikit-learn transformers whose fitted state is arrays and numbers only.
-    sklearn = {
-        "sklearn.pipeline.Pipeline": Pipeline,
-        "sklearn.preprocessing.MaxAbsScaler": MaxAbsScaler,
-        "sklearn.preprocessing.MinMaxScaler": MinMaxScaler,
-        "sklearn.preprocessing.Normalizer": Normalizer,
-        "sklearn.preprocessing.RobustScaler": RobustScaler,
-        "sklearn.preprocessing.StandardScaler": StandardScaler,
-    }
-    return {**{f"skrnn.{cls.__name__}": cls for cls in skrnn}, **sklearn}
+    return MappingProxyType(_ESTIMATORS)
 
 
-@cache
 def _helper_classes():
     """skrnn's small objects inside fitted estimators, rebuilt from their
-    attributes alone (no ``__init__``)."""
-    from ._base import History
-    from ._data import TokenFeaturizer, Vocabulary
-    from ._engine.optimizers import SGD, Adam
-    from ._hmm_lexicon import SuffixModel
-    from ._spelling import Spelling
+    attributes alone (no ``__init__``), by the name written in the file."""
+    return MappingProxyType(_HELPERS)
 
-    classes = [History, TokenFeaturizer, Vocabulary, Spelling, SGD, Adam, SuffixModel]
-    return {f"{cls.__module__}.{cls.__qualname__}": cls for cls in classes}
+
+def _in_skrnn(cls):
+    return cls.__module__ == "skrnn" or cls.__module__.startswith("skrnn.")
+
+
+def _register(registry, name, cls):
+    """Add ``cls`` under ``name``; a name never moves to another class.
+
+    The same module and qualified name again is the same class re-created
+    (``importlib.reload``) and replaces it; any other class is refused, so that
+    a file cannot be read as a class it was not written from.
+    """
+    known = registry.get(name)
+    if known is not None and known is not cls:
+        if (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__} cannot join skrnn's model "
+                f"files as {name!r}: that name is "
+                f"{known.__module__}.{known.__qualname__}'s. Rename the class."
+            )
+    registry[name] = cls
+
+
+def model_file_class(cls):
+    """Class decorator: let skrnn model files hold instances of ``cls``.
+
+    For skrnn's helper objects inside fitted estimators (vocabularies, history,
+    optimizer state, ...): ``cls`` is registered under
+    ``f"{cls.__module__}.{cls.__qualname__}"``, the name written in model files,
+    and is rebuilt with ``object.__new__`` and its saved attributes, which must
+    be values a model file holds. Apply it where the class is defined::
+
+        from ._persistence import model_file_class
+
+        @model_file_class
+        class Vocabulary: ...
+
+    Only classes defined at module level in the skrnn package are accepted.
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"model_file_class decorates a class, not {cls!r}.")
+    if not _in_skrnn(cls) or "<locals>" in cls.__qualname__:
+        raise TypeError(
+            f"model_file_class registers skrnn's own module-level classes only, "
+            f"not {cls.__module__}.{cls.__qualname__}."
+        )
+    _register(_HELPERS, f"{cls.__module__}.{cls.__qualname__}", cls)
+    return cls
 
 
 def _name_of(cls, registry):
@@ -154,10 +189,10 @@ class _Encoder:
             state = value.get_state(legacy=False)
             return {"__random_state__": self.encode(state, where)}
         cls = type(value)
-        name = _name_of(cls, _estimator_classes())
+        name = _name_of(cls, _ESTIMATORS)
         if name is not None:
             return self._estimator(value, name, where)
-        name = _name_of(cls, _helper_classes())
+        name = _name_of(cls, _HELPERS)
         if name is not None:
             return self._helper(value, name, where)
         if cls is tuple:
@@ -166,10 +201,16 @@ class _Encoder:
             return self._items(value, where)
         if cls is dict:
             return self._dict(value, where)
+        hint = ""
+        if isinstance(value, SaveMixin):
+            hint = (
+                " Only skrnn's own estimator classes are registered, not a "
+                "subclass defined elsewhere."
+            )
         raise TypeError(
             f"Cannot save {where}: a {cls.__module__}.{cls.__qualname__} is not a "
             "value skrnn model files hold (plain values, NumPy arrays, and skrnn's "
-            "and a few scikit-learn classes; see docs/model_files.md). Use "
+            f"and a few scikit-learn classes; see docs/model_files.md).{hint} Use "
             "skops.io.dump for other objects."
         )
 
@@ -223,6 +264,8 @@ class _Encoder:
 
     def _estimator(self, est, name, where):
         params = est.get_params(deep=False)
+        if hasattr(est, "_model_file_params"):
+            params = est._model_file_params(params)
         body = {
             "class": name,
             "params": {
@@ -304,7 +347,7 @@ class _Decoder:
         return bit_generator
 
     def _object(self, body):
-        cls = _whitelisted(_helper_classes(), body["class"])
+        cls = _registered(_HELPERS, body["class"])
         obj = cls.__new__(cls)
         if isinstance(obj, list):
             list.extend(obj, self.decode(body["items"]))
@@ -312,7 +355,7 @@ class _Decoder:
         return obj
 
     def _estimator(self, body):
-        cls = _whitelisted(_estimator_classes(), body["class"])
+        cls = _registered(_ESTIMATORS, body["class"])
         params = self.decode(body["params"])
         unknown = set(params) - set(cls._get_param_names())
         if unknown:
@@ -331,7 +374,7 @@ def _hashable(key):
     return key
 
 
-def _whitelisted(registry, name):
+def _registered(registry, name):
     if name not in registry:
         raise ValueError(
             f"it names the class {name!r}, which is not one of the classes skrnn "
@@ -417,7 +460,7 @@ def load(path):
     """Load an estimator saved by :func:`save` or ``estimator.save``.
 
     Nothing in the file is unpickled or executed: the arrays are read with
-    ``allow_pickle=False`` and only whitelisted classes are built (see
+    ``allow_pickle=False`` and only registered classes are built (see
     docs/model_files.md).
 
     Parameters
@@ -435,7 +478,7 @@ def load(path):
     ValueError
         If the file is not an skrnn model file (a pickle, a lone ``.npy``, any
         other file), is truncated or corrupted, holds pickled arrays or classes
-        outside the whitelist, or was written in a newer format version.
+        that are not registered, or was written in a newer format version.
     """
     if hasattr(path, "read"):
         name = getattr(path, "name", "the file object")
@@ -537,7 +580,22 @@ def _check_header(header, name):
 
 
 class SaveMixin:
-    """Gives an estimator ``save(path)``; :func:`skrnn.load` reads it back."""
+    """Gives an estimator ``save(path)``; :func:`skrnn.load` reads it back.
+
+    Inheriting it is also what registers an estimator for model files, under
+    the stable name ``f"skrnn.{cls.__name__}"`` written in them.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Only public classes of the skrnn package join: a class defined in a
+        # test or by a user (or a private helper class of skrnn) inherits
+        # ``save`` but is not registered, so its name can never replace skrnn's
+        # class of the same name, and saving it says it is not registered. Two
+        # public skrnn classes of one name are refused when the second is
+        # defined (see _register).
+        if _in_skrnn(cls) and not cls.__name__.startswith("_"):
+            _register(_ESTIMATORS, f"skrnn.{cls.__name__}", cls)
 
     def save(self, path):
         """Save the estimator to a model file that runs no code when loaded.

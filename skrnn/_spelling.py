@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._data import distinct_tokens
+from ._persistence import model_file_class
 
 PAD, UNKNOWN, BEGIN, END = 0, 1, 2, 3
 # Longer words keep their first and last MAX_CHARS // 2 characters: what tells
@@ -10,6 +11,7 @@ PAD, UNKNOWN, BEGIN, END = 0, 1, 2, 3
 MAX_CHARS = 16
 
 
+@model_file_class
 class Spelling:
     """Character ids of each token: ``BEGIN``, its characters (or their first and
     last ``MAX_CHARS // 2``), ``END``, then ``PAD`` to ``MAX_CHARS + 2`` columns.

@@ -13,11 +13,12 @@ from ._base import BaseRNN, EncodedSequences
 from ._data import Vocabulary, validate_sequences
 from ._engine.heads import POOLINGS
 from ._persistence import SaveMixin
+from ._pretrained import PretrainedInputMixin
 
 __all__ = ["RNNClassifier"]
 
 
-class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
+class RNNClassifier(SaveMixin, PretrainedInputMixin, ClassifierMixin, BaseRNN):
     """Recurrent neural network classifier of whole sequences.
 
     The network reads a sequence (embedded tokens, or per-step feature vectors),
@@ -196,6 +197,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         "ngram_range": [tuple, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
+        "embeddings": "no_validation",
     }
 
     def __init__(
@@ -228,6 +230,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         n_iter_no_change=5,
         clip_norm=5.0,
         average_decay=0.995,
+        embeddings=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -259,6 +262,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         self.n_iter_no_change = n_iter_no_change
         self.clip_norm = clip_norm
         self.average_decay = average_decay
+        self.embeddings = embeddings
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -374,7 +378,8 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
 
     def _input_spec(self):
         if self._input_kind == "tokens":
-            return [len(self._token_ids)], [self.embedding_dim], 0
+            n_vectors = self._n_word_vector_features()
+            return [len(self._token_ids)], [self.embedding_dim], n_vectors
         return [], [], self._n_step_features
 
     def _word_dropout_groups(self):
@@ -436,6 +441,7 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
                     self._ngrams = self._fit_ngrams(sequences)
             elif hasattr(self, "vocabulary_"):
                 del self.vocabulary_
+            self._fit_word_vectors(sequences)
         targets = np.searchsorted(self.classes_, y)
         unknown = (targets >= self.classes_.size) | (
             self.classes_[np.minimum(targets, self.classes_.size - 1)] != y
@@ -474,6 +480,8 @@ class RNNClassifier(SaveMixin, ClassifierMixin, BaseRNN):
         if sequences.kind == "tokens":
             ids = self._token_ids.transform(sequences.values)
             features = None
+            if self._n_word_vector_features():
+                features = self._word_vector_features(sequences.values)
             if self._bag_size():
                 bag_ids, bag_offsets = self._bags(ids, sequences.lengths)
             ids = ids[:, None]

@@ -14,11 +14,15 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._word_vectors import WordVectors, load_word_vectors
+
 __all__ = [
+    "WordVectors",
     "data_dir",
     "load_conllu",
     "load_sst2",
     "load_token_tag",
+    "load_word_vectors",
     "make_multichannel_series",
     "make_sequence_classification",
     "make_tagging",

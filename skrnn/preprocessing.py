@@ -4,16 +4,20 @@ import re
 
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 
+from ._persistence import SaveMixin
+
 __all__ = ["Tokenizer"]
 
 
-class Tokenizer(TransformerMixin, BaseEstimator):
+class Tokenizer(SaveMixin, TransformerMixin, BaseEstimator):
     """Split raw strings into lists of tokens with a regular expression.
 
     A stateless transformer (like
     :class:`~sklearn.feature_extraction.text.HashingVectorizer`): ``fit`` only
     validates, so it can sit first in a :class:`~sklearn.pipeline.Pipeline` such as
     ``make_pipeline(Tokenizer(), RNNClassifier())`` that is fitted on raw text.
+    Like the other skrnn estimators it has ``save(path)`` (read back with
+    :func:`skrnn.load`), and it is stored as a step of a saved pipeline.
 
     Parameters
     ----------

@@ -17,6 +17,7 @@ from ._base import BaseRNN, EncodedSequences
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
 from ._engine import CharacterCNN
 from ._persistence import SaveMixin
+from ._pretrained import PretrainedInputMixin
 from ._spelling import Spelling
 from ._tagging import TaggerMixin
 
@@ -25,7 +26,7 @@ __all__ = ["RNNTagger"]
 MIN_VALIDATION_SEQUENCES = 30
 
 
-class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
+class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
     """Recurrent neural network tagger: one label per token of a sequence.
 
     A recurrent network (by default a two-layer bidirectional GRU) trained with
@@ -259,6 +260,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         "max_steps": [Interval(Integral, 1, None, closed="left"), None],
         "learning_rate_schedule": [StrOptions({"auto", "constant", "linear"})],
         "average_decay": [Interval(Real, 0, 1, closed="left")],
+        "embeddings": "no_validation",
     }
 
     def __init__(
@@ -299,6 +301,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         char_embedding_dim=16,
         char_filters=64,
         char_window=3,
+        embeddings=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -338,6 +341,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
         self.char_embedding_dim = char_embedding_dim
         self.char_filters = char_filters
         self.char_window = char_window
+        self.embeddings = embeddings
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -360,7 +364,12 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
                 # the last columns: where the network's CharacterCNN reads them
                 spellings = self.spelling_.transform(sequences.values)
                 ids = np.concatenate([ids, spellings], axis=1)
-            return EncodedSequences(lengths=sequences.lengths, ids=ids)
+            features = None
+            if self._n_word_vector_features():
+                features = self._word_vector_features(sequences.values)
+            return EncodedSequences(
+                lengths=sequences.lengths, ids=ids, features=features
+            )
         return EncodedSequences(
             lengths=sequences.lengths,
             features=np.asarray(sequences.values, dtype=np.float32),
@@ -382,6 +391,7 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
             self._tag_ids(tags)  # every tag must be one of ``classes``
 
     def _fit_inputs(self, sequences):
+        self._fit_word_vectors(sequences)
         if sequences.kind == "tokens":
             self.featurizer_ = TokenFeaturizer(
                 min_freq=self.min_freq,
@@ -424,7 +434,8 @@ class RNNTagger(SaveMixin, TaggerMixin, BaseRNN):
                 else (self.feature_embedding_dim)
                 for name in self.featurizer_.stream_names_
             ]
-            return list(self.featurizer_.vocab_sizes_), dims, 0
+            n_vectors = self._n_word_vector_features()
+            return list(self.featurizer_.vocab_sizes_), dims, n_vectors
         return [], [], self._n_step_features
 
     def _network_head(self):

@@ -1,14 +1,26 @@
 """Model files: save/load round trips, continued training, refused files, skops."""
 
+import ast
 import io
 import json
+import os
 import pickle
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.pipeline import FunctionTransformer, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import FunctionTransformer, Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    RobustScaler,
+    StandardScaler,
+)
 
 import skrnn
 from skrnn import (
@@ -21,7 +33,15 @@ from skrnn import (
     load,
     save,
 )
-from skrnn._persistence import _HEADER, FORMAT_VERSION
+from skrnn._persistence import (
+    _HEADER,
+    FORMAT_VERSION,
+    SaveMixin,
+    _estimator_classes,
+    _helper_classes,
+    model_file_class,
+)
+from skrnn.datasets import WordVectors
 
 SMALL = {"hidden_size": 5, "max_iter": 2, "batch_size": 4, "random_state": 0}
 
@@ -50,7 +70,7 @@ def _round_trip(estimator, tmp_path, name="model.skrnn"):
     path = tmp_path / name
     if hasattr(estimator, "save"):
         estimator.save(path)
-    else:  # RNNLanguageModel until it has the mixin
+    else:  # a Pipeline
         save(estimator, path)
     return load(path)
 
@@ -480,3 +500,281 @@ def test_skops_stores_skrnn_models_with_only_skrnn_types_to_trust(make, tmp_path
     loaded = sio.load(path, trusted=untrusted)
     _assert_same_output(loaded.predict_proba(TOKENS_TEST[2:]),
                         model.predict_proba(TOKENS_TEST[2:]))
+
+
+# ------------------------------------------------------------------ registry
+
+SKRNN = Path(skrnn.__file__).parent
+
+# Renaming a registered class would make the files written before unreadable, so
+# the names are listed here on purpose: adding, renaming or removing a class
+# shows in this test.
+REGISTERED_ESTIMATORS = {
+    "skrnn.HMMTagger",
+    "skrnn.RNNClassifier",
+    "skrnn.RNNLanguageModel",
+    "skrnn.RNNTagger",
+    "skrnn.Tokenizer",
+    "skrnn.VotingTagger",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing.MaxAbsScaler",
+    "sklearn.preprocessing.MinMaxScaler",
+    "sklearn.preprocessing.Normalizer",
+    "sklearn.preprocessing.RobustScaler",
+    "sklearn.preprocessing.StandardScaler",
+}
+REGISTERED_HELPERS = {
+    "skrnn._base.History",
+    "skrnn._data.TokenFeaturizer",
+    "skrnn._data.Vocabulary",
+    "skrnn._engine.optimizers.Adam",
+    "skrnn._engine.optimizers.SGD",
+    "skrnn._hmm_lexicon.SuffixModel",
+    "skrnn._spelling.Spelling",
+    "skrnn._word_vectors.WordVectors",
+}
+
+
+def test_the_registry_holds_exactly_the_expected_names():
+    estimators, helpers = _estimator_classes(), _helper_classes()
+    assert set(estimators) == REGISTERED_ESTIMATORS
+    assert set(helpers) == REGISTERED_HELPERS
+    for name, cls in estimators.items():
+        package, _, class_name = name.rpartition(".")
+        if package == "skrnn":  # the class skrnn exports under that name
+            assert getattr(skrnn, class_name) is cls
+            assert class_name in skrnn.__all__
+    for name, cls in helpers.items():
+        assert name == f"{cls.__module__}.{cls.__qualname__}"
+    # every estimator skrnn exports is registered
+    exported = {getattr(skrnn, n) for n in skrnn.__all__}
+    assert {c for c in exported if isinstance(c, type)} <= set(estimators.values())
+
+
+def _every_registered_class(tmp_path_factory):
+    """A fitted model of each registered estimator, together holding an object
+    of each registered helper class, each with its round-tripped copy."""
+    texts = [" ".join(s) for s in TOKENS]
+    series = np.random.default_rng(2).normal(3, 2, size=(16, 5))
+    vectors = WordVectors(["the", "cat", "dog"], series[:3, :4])
+    models = {
+        "HMMTagger": HMMTagger().fit(TOKENS, TAGS),
+        # char_encoder="cnn" holds a Spelling, solver="sgd" an SGD
+        "RNNTagger": RNNTagger(**SMALL, char_encoder="cnn", solver="sgd").fit(
+            TOKENS, TAGS
+        ),
+        # embeddings= holds WordVectors
+        "RNNClassifier": RNNClassifier(**SMALL, embeddings=vectors).fit(
+            TOKENS, [0, 1, 1, 0] * 4
+        ),
+        "RNNLanguageModel": RNNLanguageModel(**SMALL).fit(TOKENS),
+        "VotingTagger": VotingTagger(
+            [("hmm", HMMTagger()), ("rnn", RNNTagger(**SMALL))]
+        ).fit(TOKENS, TAGS),
+        "Tokenizer": Tokenizer(lowercase=False).fit(texts),
+        "Pipeline": make_pipeline(Tokenizer(), RNNClassifier(**SMALL)).fit(
+            texts, [0, 1, 1, 0] * 4
+        ),
+        "scalers": make_pipeline(
+            StandardScaler(),
+            MinMaxScaler(),
+            MaxAbsScaler(),
+            RobustScaler(),
+            Normalizer(),
+        ).fit(series),
+    }
+    directory = tmp_path_factory.mktemp("every-class")
+    return {
+        key: (model, _round_trip(model, directory, f"{key}.skrnn"), directory)
+        for key, model in models.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def every_registered_class(tmp_path_factory):
+    return _every_registered_class(tmp_path_factory)
+
+
+def _classes_inside(value, found):
+    found.add(type(value))
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        items = list(value.flat)
+    elif isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        items = []
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        items += list(vars(value).values())
+    for item in items:
+        _classes_inside(item, found)
+    return found
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "HMMTagger",
+        "RNNTagger",
+        "RNNClassifier",
+        "RNNLanguageModel",
+        "VotingTagger",
+        "Tokenizer",
+        "Pipeline",
+        "scalers",
+    ],
+)
+def test_each_registered_estimator_round_trips(key, every_registered_class):
+    model, loaded, _ = every_registered_class[key]
+    assert type(loaded) is type(model)
+    _assert_same(vars(loaded), vars(model))
+    if isinstance(model, RNNLanguageModel):
+        X = [TOKENS_TEST[0], TOKENS_TEST[2]]
+        _assert_same_output(loaded.score_samples(X), model.score_samples(X))
+    elif key == "scalers":
+        X = np.random.default_rng(5).normal(size=(4, 5))
+        _assert_same_output(loaded.transform(X), model.transform(X))
+    elif isinstance(model, Tokenizer):
+        assert loaded.transform(["The Cat, sleeps"]) == [["The", "Cat", ",", "sleeps"]]
+    elif key == "Pipeline":
+        X = ["the bird flies", "a cat"]
+        _assert_same_output(loaded.predict_proba(X), model.predict_proba(X))
+    else:
+        X = TOKENS_TEST[2:]
+        _assert_same_output(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_every_registered_class_is_round_tripped(every_registered_class):
+    """The round trips above build an object of every registered class."""
+    found = set()
+    for _, loaded, _ in every_registered_class.values():
+        _classes_inside(loaded, found)
+    registered = {*_estimator_classes().values(), *_helper_classes().values()}
+    assert registered <= found, registered - found
+
+
+@pytest.mark.parametrize(
+    "imports",
+    ["import skrnn; load = skrnn.load", "from skrnn import load"],
+)
+def test_a_fresh_interpreter_loads_every_class_after_importing_skrnn(
+    imports, every_registered_class
+):
+    """Nothing but importing skrnn is needed for the registry to be complete."""
+    directory = next(iter(every_registered_class.values()))[2]
+    code = (
+        f"import sys; {imports}\n"
+        "for path in sys.argv[1:]:\n"
+        "    print(type(load(path)).__name__)\n"
+    )
+    paths = [str(directory / f"{key}.skrnn") for key in every_registered_class]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *paths],
+        capture_output=True,
+        text=True,
+        cwd=directory,
+        env={**os.environ, "PYTHONPATH": str(SKRNN.parent)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = [type(model).__name__ for model, _, _ in every_registered_class.values()]
+    assert done.stdout.split() == expected
+
+
+def _with_class(name, where="estimator"):
+    def edit(header):
+        body = header["estimator"]["__estimator__"]
+        if where == "estimator":
+            body["class"] = name
+        else:
+            body["state"]["_lexicon"]["suffixes"]["__object__"]["class"] = name
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("skrnn.NotAnEstimator", "estimator"),
+        ("skrnn.BaseRNN", "estimator"),  # an skrnn class, but no SaveMixin
+        ("skrnn._data.Sequences", "helper"),  # an skrnn class, not registered
+        ("skrnn._data.Vocabulary", "estimator"),  # a helper is no estimator
+        ("skrnn.HMMTagger", "helper"),  # nor an estimator a helper
+    ],
+)
+def test_a_class_that_is_not_registered_is_refused(name, where, tmp_path):
+    data = _with_header(_with_class(name, where))
+    with pytest.raises(ValueError, match=f"class '{name}', which is not one of"):
+        _load_bytes(data, tmp_path)
+
+
+def test_a_subclass_outside_skrnn_is_not_registered(tmp_path):
+    class RNNTagger(skrnn.RNNTagger):  # same name as skrnn's, defined in a test
+        pass
+
+    class _Private(SaveMixin, BaseEstimator):
+        pass
+
+    assert _estimator_classes()["skrnn.RNNTagger"] is skrnn.RNNTagger
+    assert _Private not in _estimator_classes().values()
+    tagger = RNNTagger(**SMALL).fit(TOKENS, TAGS)
+    with pytest.raises(TypeError, match="not a subclass defined elsewhere"):
+        tagger.save(tmp_path / "m")
+    assert not list(tmp_path.iterdir())
+
+
+def test_skrnn_classes_of_one_name_and_foreign_helpers_are_refused():
+    before = dict(_estimator_classes()), dict(_helper_classes())
+    with pytest.raises(TypeError, match="that name is skrnn.tagger.RNNTagger's"):
+        type("RNNTagger", (SaveMixin, BaseEstimator), {"__module__": "skrnn.other"})
+    # a private class of skrnn is not registered
+    type("_Hidden", (SaveMixin, BaseEstimator), {"__module__": "skrnn.other"})
+    with pytest.raises(TypeError, match="skrnn's own module-level classes only"):
+
+        @model_file_class
+        class Helper:
+            pass
+
+    with pytest.raises(TypeError, match="skrnn's own module-level classes only"):
+        model_file_class(type("Helper", (), {"__module__": "tests.helpers"}))
+    assert (dict(_estimator_classes()), dict(_helper_classes())) == before
+    with pytest.raises(TypeError):  # read-only views
+        _estimator_classes()["skrnn.Evil"] = Pipeline
+
+
+def _imports(path):
+    """(inside a function?, module, names) of each import statement of ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = {
+        id(node)
+        for scope in ast.walk(tree)
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for node in ast.walk(scope)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield id(node) in nested, alias.name, ()
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            yield id(node) in nested, module, tuple(a.name for a in node.names)
+
+
+def test_persistence_imports_no_skrnn_module_and_none_imports_it_lazily():
+    imports = list(_imports(SKRNN / "_persistence.py"))
+    relative = [(m, names) for _, m, names in imports if m.startswith(".")]
+    # only the version, from the package itself, when a file is written or read
+    assert set(relative) == {(".", ("__version__",))}
+    assert not any(m.split(".")[0] == "skrnn" for _, m, _ in imports)
+    for path in SKRNN.rglob("*.py"):
+        for inside, module, names in _imports(path):
+            uses = module.endswith("_persistence") or "_persistence" in names
+            assert not (uses and inside), f"{path} imports _persistence lazily"
+
+
+def test_the_engine_imports_no_other_skrnn_module():
+    for path in (SKRNN / "_engine").glob("*.py"):
+        for _, module, _ in _imports(path):
+            assert not module.startswith(".."), (path, module)
+            assert module.split(".")[0] not in ("skrnn", "sklearn"), (path, module)
