@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import cross_val_score
 
 from skrnn import RNNLanguageModel
+from skrnn._engine import bptt_windows, clip_grad_norm
 from skrnn._lm_demo import make_grammar
 
 SMALL = dict(hidden_size=8, embedding_dim=8, num_layers=1, random_state=0)
@@ -82,6 +83,7 @@ def test_class_softmax_with_one_class_equals_full_softmax():
 
 def test_tiny_deterministic_language_reaches_perplexity_near_one():
     X = [["a", "b", "c"] * 4] * 40
+    # the default learning rate: a fit of 300 steps is short (short_fit_steps)
     lm = _fit(
         X,
         hidden_size=16,
@@ -89,7 +91,6 @@ def test_tiny_deterministic_language_reaches_perplexity_near_one():
         max_iter=30,
         carry_state=False,
         solver="adam",
-        learning_rate=0.02,
         clip_norm=5.0,
         bptt_steps=8,
         batch_size=8,
@@ -272,6 +273,223 @@ def test_warm_start_continues_training():
     lm.fit(CORPUS)
     assert lm.n_iter_ == 2
     assert not np.allclose(first, lm.params_["embed.0"])
+
+
+# --- the step schedule of short fits (short_fit_steps) --------------------------------
+
+# 200 sentences of 15 tokens: 3,200 tokens, 5 BPTT windows an epoch at the defaults
+TOY = [["a", "b", "c"] * 5] * 200
+TOY_PARAMS = dict(hidden_size=16, embedding_dim=16, max_iter=20, random_state=0)
+
+
+@pytest.fixture
+def step_rates(monkeypatch):
+    """The learning rate of every optimizer step taken while the test runs."""
+    from skrnn._engine.optimizers import SGD, Adam
+
+    seen = []
+    for optimizer in (Adam, SGD):
+
+        def spy(self, params, grads, update=optimizer.update):
+            seen.append(self.learning_rate)
+            return update(self, params, grads)
+
+        monkeypatch.setattr(optimizer, "update", spy)
+    return seen
+
+
+def _epoch_schedule(lm, n_epochs, windows, first_epoch=1):
+    """The rate of each step under the epoch schedule (before short_fit_steps)."""
+    return [
+        lm.learning_rate * lm.learning_rate_decay ** max(0, epoch - lm.decay_after)
+        for epoch in range(first_epoch, first_epoch + n_epochs)
+        for _ in range(windows)
+    ]
+
+
+def test_a_small_corpus_trains_at_the_defaults():
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        lm = RNNLanguageModel(**TOY_PARAMS).fit(TOY)
+    # every planned step was taken: the convergence monitor did not stop it
+    assert lm.n_iter_ == 20 and lm.t_ == 100
+    assert lm.perplexity(TOY) < 1.5  # 1.18
+    # the epoch schedule had halved the rate 10 times when it stopped at epoch 14
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        old = RNNLanguageModel(**TOY_PARAMS, short_fit_steps=None).fit(TOY)
+    assert old.n_iter_ < 20 and old.perplexity(TOY) > 3  # 14, 3.55
+
+
+def test_short_fit_beats_the_epoch_schedule_on_held_out_text():
+    train, test = make_grammar(300, random_state=0), make_grammar(500, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        new = RNNLanguageModel(**TOY_PARAMS).fit(train)
+        old = RNNLanguageModel(**TOY_PARAMS, short_fit_steps=None).fit(train)
+    # 300 sentences, 4 windows an epoch: the epoch schedule stays near the
+    # unigram perplexity (33.9), the short fit learns the grammar (12.4)
+    assert new.perplexity(test) < 0.6 * old.perplexity(test)
+
+
+def test_short_fit_rate_falls_linearly_from_the_raised_rate(step_rates):
+    # 48 tokens in 4 columns of 12, windows of 2: 6 steps an epoch, 12 planned
+    params = dict(max_iter=2, batch_size=4, bptt_steps=2, learning_rate=0.01)
+    lr, planned = params["learning_rate"], 12
+    for short_fit_steps, boost in [(30, 30 / 12), (100_000, 4.0)]:
+        step_rates.clear()
+        lm = _fit(**params, short_fit_steps=short_fit_steps)
+        expected = [2 * lr * boost * (1 - k / planned) for k in range(planned)]
+        np.testing.assert_allclose(step_rates, expected, rtol=1e-12)
+        # history_ holds each epoch's last rate
+        assert lm.history_.column("learning_rate") == [step_rates[5], step_rates[11]]
+    # planned for at least short_fit_steps (or None): the epoch schedule
+    for short_fit_steps in (12, None):
+        step_rates.clear()
+        lm = _fit(**params, short_fit_steps=short_fit_steps, decay_after=1)
+        assert step_rates == _epoch_schedule(lm, 2, 6) == [lr] * 6 + [lr / 2] * 6
+
+
+def test_short_fit_with_warm_start_plans_each_fit_on_its_own(step_rates):
+    params = dict(max_iter=1, batch_size=4, bptt_steps=2, warm_start=True)
+    lm = _fit(**params)  # 6 planned steps: 4x the rate, falling
+    lm.fit(CORPUS)
+    lr = lm.learning_rate
+    one_fit = [2 * lr * 4 * (1 - k / 6) for k in range(6)]
+    np.testing.assert_allclose(step_rates, one_fit * 2, rtol=1e-12)
+    assert lm.n_iter_ == 2
+
+
+@pytest.mark.parametrize("carry_state", [True, False])
+@pytest.mark.parametrize("batch_size, bptt_steps", [(1, 35), (3, 2), (4, 5), (20, 35)])
+def test_windows_per_epoch_counts_the_optimizer_steps(
+    carry_state, batch_size, bptt_steps
+):
+    X = make_grammar(23, random_state=0)  # sentences of different lengths
+    lm = _fit(
+        X,
+        max_iter=1,
+        carry_state=carry_state,
+        batch_size=batch_size,
+        bptt_steps=bptt_steps,
+    )
+    encoded = lm._encode(*lm._validate_X(X, reset=False))
+    assert lm._windows_per_epoch(encoded, batch_size) == lm.t_
+
+
+def test_windows_per_epoch_of_a_2d_id_array():
+    X = np.random.default_rng(0).integers(0, 5, (13, 7))
+    lm = _fit(X, max_iter=1, batch_size=4, bptt_steps=3)
+    encoded = lm._encode(*lm._validate_X(X, reset=False))
+    assert lm._windows_per_epoch(encoded, 4) == lm.t_ == 4 * 3  # 8 steps a row
+
+
+class _EpochScheduleLM(RNNLanguageModel):
+    """RNNLanguageModel's training epoch before short_fit_steps, verbatim."""
+
+    def _run_epoch(self, network, encoded, weights, batch_size):
+        epochs_decayed = max(0, self.n_iter_ + 1 - self.decay_after)
+        self._optimizer.learning_rate = (
+            self.learning_rate * self.learning_rate_decay**epochs_decayed
+        )
+        inputs, targets = encoded.ids[:, 0], encoded.targets
+        total, n_steps = 0.0, 0
+        for positions, lengths in self._layout(encoded, batch_size, self._rng):
+            state = None
+            for window, window_lengths in bptt_windows(
+                positions, lengths, self.bptt_steps
+            ):
+                loss, grads, state = network.loss_and_grad(
+                    self.params_,
+                    inputs[window],
+                    targets[window],
+                    window_lengths,
+                    state=state,
+                    rng=self._rng,
+                )
+                clip_grad_norm(grads, self.clip_norm)
+                self._optimizer.update(self.params_, grads)
+                self.t_ += 1
+                steps = int(window_lengths.sum())
+                total += loss * steps
+                n_steps += steps
+        return total / n_steps
+
+
+@pytest.mark.parametrize(
+    "n_copies, fits, params",
+    [
+        # one fit of 6 epochs x 192 windows = 1,152 planned steps (decay after 4)
+        (4, 1, {"max_iter": 6}),
+        # the benchmark's pattern: one-epoch warm_start fits of 1,008 steps each
+        (21, 3, {"max_iter": 1, "warm_start": True, "decay_after": 1}),
+    ],
+)
+def test_a_fit_planned_for_short_fit_steps_or_more_is_unchanged(
+    n_copies, fits, params, step_rates
+):
+    # a window of one token in one column: an epoch is a step per token, so a
+    # corpus of a thousand tokens is planned above the default short_fit_steps
+    # as PTB is (1,328 windows an epoch at the defaults)
+    X = CORPUS * n_copies
+    tiny = dict(
+        hidden_size=2,
+        embedding_dim=2,
+        num_layers=1,
+        softmax="full",
+        batch_size=1,
+        bptt_steps=1,
+        random_state=0,
+        **params,
+    )
+    new, old = RNNLanguageModel(**tiny), _EpochScheduleLM(**tiny)
+    assert new.short_fit_steps == 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(fits):
+            new.fit(X)
+        new_rates = list(step_rates)
+        for _ in range(fits):
+            old.fit(X)
+    windows = len(X) * 4
+    assert new.t_ == old.t_ == fits * params["max_iter"] * windows >= 1000
+    assert new_rates == step_rates[len(new_rates) :]
+    assert new_rates == _epoch_schedule(new, new.n_iter_, windows)
+    assert new.loss_curve_ == old.loss_curve_
+    assert new.params_.keys() == old.params_.keys()
+    for name, value in new.params_.items():
+        np.testing.assert_array_equal(value, old.params_[name])  # bit for bit
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow on the way to NaN
+def test_diverging_fit_names_the_rate_it_stepped_at():
+    lm = RNNLanguageModel(
+        **SMALL,
+        solver="sgd",
+        learning_rate=1e30,
+        clip_norm=None,
+        max_iter=3,
+        batch_size=4,
+        bptt_steps=2,
+    )
+    with pytest.raises(ValueError, match="smaller learning_rate") as error:
+        lm.fit(CORPUS)
+    # 3 epochs of 6 windows, short of short_fit_steps: the rate is raised 4x and
+    # falls; the step whose loss is not finite is the one after the lm.t_ taken
+    rate = 2 * 4e30 * (1 - lm.t_ / 18)
+    assert f"(it is 1e+30; this short fit stepped at {rate:.3g}) or" in str(error.value)
+    assert "at epoch 1:" in str(error.value)
+    with pytest.raises(ValueError, match=r"\(it is 1e\+30\) or"):
+        lm.set_params(short_fit_steps=None).fit(CORPUS)
+    # the epoch schedule names a decayed rate too
+    with pytest.raises(
+        ValueError, match=r"\(it is 1e\+30; this epoch stepped at 5e\+29\)"
+    ):
+        lm.set_params(decay_after=0).fit(CORPUS)
+
+
+def test_short_fit_steps_is_validated():
+    with pytest.raises(ValueError, match="short_fit_steps"):
+        RNNLanguageModel(**SMALL, short_fit_steps=0).fit(CORPUS)
 
 
 def _ptb(name):
