@@ -62,6 +62,20 @@ class PretrainedInputMixin:
         self.embedding_coverage_ = float(np.mean(rows >= 0)) if rows.size else 0.0
         self._vector_scale = _unit_scale(vectors.vectors)
 
+    def _initial_params(self):
+        params = super()._initial_params()
+        if hasattr(self, "word_vectors_"):
+            for name, tokens in self._word_tables():
+                _start_from_vectors(
+                    params[name], tokens, self.word_vectors_, self._vector_scale
+                )
+        return params
+
+    def _word_tables(self):
+        """``(parameter name, id -> token)`` of each trainable table of words
+        whose rows start from the pretrained vectors."""
+        raise NotImplementedError
+
     def _n_word_vector_features(self):
         vectors = getattr(self, "word_vectors_", None)
         return 0 if vectors is None else vectors.dim
@@ -76,6 +90,20 @@ class PretrainedInputMixin:
         features[found] = vectors.vectors[rows[found]]
         features *= np.float32(self._vector_scale)
         return features
+
+
+def _start_from_vectors(table, tokens, vectors, scale):
+    """Start the rows of the words that have a vector from it, scaled by
+    ``scale``: its first ``min(width, dim)`` coordinates, zeros past them (the
+    extra coordinates learn from zero rather than add noise to the vector).
+    Row 0, the unknown word, and words without a vector keep their random
+    rows."""
+    rows = vectors.lookup(tokens[1:])
+    found = np.flatnonzero(rows >= 0)
+    width = min(table.shape[1], vectors.dim)
+    start = np.zeros((found.size, table.shape[1]), dtype=table.dtype)
+    start[:, :width] = vectors.vectors[rows[found], :width] * np.float32(scale)
+    table[found + 1] = start
 
 
 def _unit_scale(table):

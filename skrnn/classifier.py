@@ -119,6 +119,19 @@ class RNNClassifier(SaveMixin, PretrainedInputMixin, ClassifierMixin, BaseRNN):
         embeddings: +1 point and a smaller spread between seeds; at the default
         128, no measurable change). ``warm_start`` and ``partial_fit`` continue
         from the averaged weights. 0 disables it.
+    embeddings : WordVectors, str, path, dict, (tokens, matrix), KeyedVectors, \
+RNNLanguageModel or None, default=None
+        Pretrained word vectors, read at ``fit`` (see the user guide's page on
+        pretrained vectors): a :class:`~skrnn.datasets.WordVectors` from
+        :func:`~skrnn.datasets.load_word_vectors`, the path of a GloVe,
+        word2vec or fastText text file, a dict from token to vector, a
+        ``(tokens, matrix)`` pair, an object with ``key_to_index`` and
+        ``vectors`` (gensim's ``KeyedVectors``) or a fitted
+        :class:`~skrnn.RNNLanguageModel` (its input embeddings). Each token's
+        vector (looked up as it is, then lowercased; zeros if it has none) is a
+        frozen input beside the trainable embeddings, of any width: a word
+        first seen at predict time is read through its vector. Clones share
+        the vectors rather than copy them. Token input only.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order and the validation split.
     verbose : int, default=0
@@ -134,6 +147,12 @@ class RNNClassifier(SaveMixin, PretrainedInputMixin, ClassifierMixin, BaseRNN):
     vocabulary_ : dict
         Token to embedding row (token input only); row 0, the unknown token, is
         not in it.
+    word_vectors_ : WordVectors
+        The vectors ``embeddings`` was resolved to at ``fit`` (only with
+        ``embeddings``); a model file holds them.
+    embedding_coverage_ : float
+        Share of the training tokens that have a pretrained vector (only with
+        ``embeddings``).
     n_features_in_ : int
         Number of features of a plain numeric ``X`` seen in ``fit`` (numeric
         input only): ``X.shape[1]`` of a plain array, i.e. the number of time
@@ -381,6 +400,9 @@ class RNNClassifier(SaveMixin, PretrainedInputMixin, ClassifierMixin, BaseRNN):
             n_vectors = self._n_word_vector_features()
             return [len(self._token_ids)], [self.embedding_dim], n_vectors
         return [], [], self._n_step_features
+
+    def _word_tables(self):
+        return [("embed.0", self._token_ids.tokens_)]
 
     def _word_dropout_groups(self):
         if self._input_kind == "tokens":

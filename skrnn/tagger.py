@@ -168,6 +168,19 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         vector (``char_encoder="cnn"``).
     char_window : int, default=3
         Characters each filter sees (``char_encoder="cnn"``).
+    embeddings : WordVectors, str, path, dict, (tokens, matrix), KeyedVectors, \
+RNNLanguageModel or None, default=None
+        Pretrained word vectors, read at ``fit`` (see the user guide's page on
+        pretrained vectors): a :class:`~skrnn.datasets.WordVectors` from
+        :func:`~skrnn.datasets.load_word_vectors`, the path of a GloVe,
+        word2vec or fastText text file, a dict from token to vector, a
+        ``(tokens, matrix)`` pair, an object with ``key_to_index`` and
+        ``vectors`` (gensim's ``KeyedVectors``) or a fitted
+        :class:`~skrnn.RNNLanguageModel` (its input embeddings). Each token's
+        vector (looked up as it is, then lowercased; zeros if it has none) is a
+        frozen input beside the trainable embeddings, of any width: a word
+        first seen at predict time is read through its vector. Clones share
+        the vectors rather than copy them. Token input only.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split.
     verbose : int, default=0
@@ -189,6 +202,12 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
     spelling_ : Spelling
         The character ids of ``char_encoder="cnn"`` (``spelling_.index_``:
         character → id). Only after a fit on token sequences with that encoder.
+    word_vectors_ : WordVectors
+        The vectors ``embeddings`` was resolved to at ``fit`` (only with
+        ``embeddings``); a model file holds them.
+    embedding_coverage_ : float
+        Share of the training tokens that have a pretrained vector (only with
+        ``embeddings``).
     n_features_in_ : int
         Number of features per step. Only after a fit on numeric input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -440,6 +459,14 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
 
     def _network_head(self):
         return "step"
+
+    def _word_tables(self):
+        featurizer = self.featurizer_
+        return [
+            (f"embed.{k}", featurizer.vocabularies_[k].tokens_)
+            for k, name in enumerate(featurizer.stream_names_)
+            if name in ("word", "lower")
+        ]
 
     def _characters(self):
         if self.char_encoder is None or not hasattr(self, "spelling_"):

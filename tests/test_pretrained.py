@@ -232,3 +232,24 @@ def test_tagger_reads_unseen_words_through_their_vectors(tmp_path):
         np.concatenate(loaded.predict_proba(X_new)),
         np.concatenate(tagger.predict_proba(X_new)),
     )
+
+
+def test_word_rows_start_from_their_vectors():
+    words, table = _vectors()
+    # a step too small to move anything: the fitted rows are the initial ones
+    clf = _classifier((words, table), max_iter=1, learning_rate=1e-12).fit(
+        *_sentiment()
+    )
+    start = clf.params_["embed.0"]
+    scale = 1 / np.linalg.norm(table, axis=1).mean()
+    for word in ("good3", "bad7", "film"):
+        row = start[clf.vocabulary_[word]]
+        vector = scale * table[words.index(word)]
+        np.testing.assert_allclose(row[:DIM], vector, rtol=1e-5)
+        np.testing.assert_allclose(row[DIM:], 0, atol=1e-9)  # embedding_dim 8 > DIM
+    # a narrower table takes the first coordinates
+    narrow = _classifier(
+        (words, table), max_iter=1, learning_rate=1e-12, embedding_dim=2
+    ).fit(*_sentiment())
+    row = narrow.params_["embed.0"][narrow.vocabulary_["good3"]]
+    np.testing.assert_allclose(row, scale * table[words.index("good3"), :2], rtol=1e-5)
