@@ -73,7 +73,8 @@ class PretrainedInputMixin:
 
     def _word_tables(self):
         """``(parameter name, id -> token)`` of each trainable table of words
-        whose rows start from the pretrained vectors."""
+        whose rows start from the pretrained vectors; None stands for a
+        placeholder row (the unknown word), which keeps its random start."""
         raise NotImplementedError
 
     def _n_word_vector_features(self):
@@ -96,14 +97,13 @@ def _start_from_vectors(table, tokens, vectors, scale):
     """Start the rows of the words that have a vector from it, scaled by
     ``scale``: its first ``min(width, dim)`` coordinates, zeros past them (the
     extra coordinates learn from zero rather than add noise to the vector).
-    Row 0, the unknown word, and words without a vector keep their random
-    rows."""
-    rows = vectors.lookup(tokens[1:])
+    Placeholders (None) and words without a vector keep their random rows."""
+    rows = vectors.lookup(tokens)
     found = np.flatnonzero(rows >= 0)
     width = min(table.shape[1], vectors.dim)
     start = np.zeros((found.size, table.shape[1]), dtype=table.dtype)
     start[:, :width] = vectors.vectors[rows[found], :width] * np.float32(scale)
-    table[found + 1] = start
+    table[found] = start
 
 
 def _unit_scale(table):

@@ -402,7 +402,7 @@ RNNLanguageModel or None, default=None
         return [], [], self._n_step_features
 
     def _word_tables(self):
-        return [("embed.0", self._token_ids.tokens_)]
+        return [("embed.0", [None, *self._token_ids.tokens_[1:]])]
 
     def _word_dropout_groups(self):
         if self._input_kind == "tokens":

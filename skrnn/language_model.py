@@ -37,6 +37,7 @@ from ._engine import (
 from ._engine.batching import padded_positions
 from ._engine.heads import frequency_classes
 from ._persistence import SaveMixin
+from ._pretrained import PretrainedInputMixin
 
 __all__ = ["RNNLanguageModel"]
 
@@ -54,7 +55,7 @@ _EVAL_MAX_STREAMS = 32
 _EVAL_WINDOW = 128
 
 
-class RNNLanguageModel(SaveMixin, BaseRNN):
+class RNNLanguageModel(SaveMixin, PretrainedInputMixin, BaseRNN):
     """Recurrent neural network language model.
 
     Predicts the next token from the current one and the recurrent state,
@@ -164,6 +165,14 @@ class RNNLanguageModel(SaveMixin, BaseRNN):
         Words seen fewer times in training become ``<unk>``.
     max_vocabulary : int or None, default=None
         Keep only the most frequent words (``<unk>`` and ``<eos>`` not counted).
+    embeddings : WordVectors, str, path, dict, (tokens, matrix), KeyedVectors, \
+RNNLanguageModel or None, default=None
+        Pretrained word vectors, read at ``fit`` (the forms of
+        :class:`~skrnn.RNNClassifier`'s ``embeddings``): the input embedding
+        rows of the words that have a vector start from it (scaled to unit mean
+        norm; its first ``min(embedding_dim, width)`` coordinates, zeros past
+        them) and are trained as usual. The model keeps no copy of the table
+        (a model file saves ``embeddings=None``). Token input only.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order and the validation split.
     verbose : int, default=0
@@ -187,6 +196,9 @@ class RNNLanguageModel(SaveMixin, BaseRNN):
         Class ``c`` of the class softmax holds ids ``class_bounds_[c]`` to
         ``class_bounds_[c + 1] - 1``. ``[0, V]`` for the full softmax.
     n_classes_ : int
+    embedding_coverage_ : float
+        Share of the training tokens that have a pretrained vector (only with
+        ``embeddings``).
     n_features_in_ : int
         Width of a 2-D id array seen in fit (only after such a fit).
     loss_curve_, validation_scores_, best_validation_score_, n_iter_, \
@@ -256,6 +268,7 @@ history_, params_ :
         "short_fit_steps": [Interval(Integral, 1, None, closed="left"), None],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "embeddings": "no_validation",
     }
 
     def __init__(
@@ -285,6 +298,7 @@ history_, params_ :
         n_iter_no_change=2,
         min_freq=1,
         max_vocabulary=None,
+        embeddings=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -313,6 +327,7 @@ history_, params_ :
         self.n_iter_no_change = n_iter_no_change
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary
+        self.embeddings = embeddings
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -417,7 +432,24 @@ history_, params_ :
                 closed = (sequences.lengths > 0) & (last == EOS)
                 n_closed = int(np.sum(closed))
             self._set_vocabulary(entries, sequences.n_sequences - n_closed)
+            self._fit_word_vectors(sequences)
         return self._encode(sequences, tokens)
+
+    def _word_tables(self):
+        words = self.tokens_.tolist()
+        words[self.unk_id_] = words[self.eos_id_] = None
+        return [("embed.0", words)]
+
+    def _initial_params(self):
+        params = super()._initial_params()
+        # The rows took from the vectors what they use; the output space is the
+        # vocabulary, so a word outside it has no use for its vector later.
+        self.__dict__.pop("word_vectors_", None)
+        return params
+
+    def _model_file_params(self, params):
+        # What the vectors gave is in the fitted rows: the file holds no copy.
+        return {**params, "embeddings": None}
 
     # --- the network ----------------------------------------------------------------
 

@@ -463,7 +463,7 @@ RNNLanguageModel or None, default=None
     def _word_tables(self):
         featurizer = self.featurizer_
         return [
-            (f"embed.{k}", featurizer.vocabularies_[k].tokens_)
+            (f"embed.{k}", [None, *featurizer.vocabularies_[k].tokens_[1:]])
             for k, name in enumerate(featurizer.stream_names_)
             if name in ("word", "lower")
         ]

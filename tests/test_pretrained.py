@@ -253,3 +253,29 @@ def test_word_rows_start_from_their_vectors():
     ).fit(*_sentiment())
     row = narrow.params_["embed.0"][narrow.vocabulary_["good3"]]
     np.testing.assert_allclose(row, scale * table[words.index("good3"), :2], rtol=1e-5)
+
+
+def test_language_model_rows_start_from_the_vectors(tmp_path):
+    words, table = _vectors()
+    X, _ = _sentiment()
+    lm = RNNLanguageModel(
+        embeddings=dict(zip(words, table, strict=True)),
+        hidden_size=8,
+        embedding_dim=6,
+        max_iter=1,
+        learning_rate=1e-12,
+        random_state=0,
+    ).fit(X)
+    scale = 1 / np.linalg.norm(table, axis=1).mean()
+    row = lm.params_["embed.0"][lm.vocabulary_["good3"]]
+    vector = scale * table[words.index("good3")]
+    np.testing.assert_allclose(row[:DIM], vector, rtol=1e-4)
+    np.testing.assert_allclose(row[DIM:], 0, atol=1e-9)
+    assert lm.embedding_coverage_ == 1.0
+    assert not hasattr(lm, "word_vectors_")  # no copy kept
+    unseeded = clone(lm).set_params(embeddings=None).fit(X)
+    assert not np.allclose(unseeded.params_["embed.0"], lm.params_["embed.0"])
+    lm.save(tmp_path / "lm.skrnn")
+    loaded = load(tmp_path / "lm.skrnn")
+    assert loaded.embeddings is None
+    assert loaded.perplexity(X) == lm.perplexity(X)

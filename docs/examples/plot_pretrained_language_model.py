@@ -1,7 +1,7 @@
 """
-=====================================================
-Pretraining on unlabelled text: a language model helps a small tagger
-=====================================================
+===========================================
+A language model as a small tagger's start
+===========================================
 
 Tagged sentences are expensive; untagged text is not. Here a
 :class:`~skrnn.RNNLanguageModel` is fitted on 3,000 sentences without tags, and
