@@ -131,8 +131,10 @@ def test_a_path_is_read_at_fit(tmp_path, fitted):
     words, table = _vectors()
     path = tmp_path / "vectors.txt"
     path.write_text(
-        "".join(f"{w} {' '.join(repr(float(v)) for v in row)}\n"
-                for w, row in zip(words, table, strict=True))
+        "".join(
+            f"{w} {' '.join(repr(float(v)) for v in row)}\n"
+            for w, row in zip(words, table, strict=True)
+        )
     )
     clf = clone(fitted).set_params(embeddings=str(path))
     assert clf.embeddings == str(path)  # nothing is read before fit
@@ -279,3 +281,39 @@ def test_language_model_rows_start_from_the_vectors(tmp_path):
     loaded = load(tmp_path / "lm.skrnn")
     assert loaded.embeddings is None
     assert loaded.perplexity(X) == lm.perplexity(X)
+
+
+@pytest.mark.parametrize("estimator", ["tagger", "classifier"])
+def test_gradients_through_every_stream_with_the_pretrained_input(estimator):
+    from test_engine import _check_gradients
+
+    words, table = _vectors()
+    if estimator == "tagger":
+        X, y = _tagging(20)
+        model = RNNTagger(
+            embeddings=(words, table),
+            hidden_size=3,
+            embedding_dim=3,
+            feature_embedding_dim=2,
+            char_encoder="cnn",
+            char_filters=3,
+            max_iter=1,
+            random_state=0,
+        )
+    else:
+        X, y = _sentiment(20)
+        model = _classifier(
+            (words, table),
+            hidden_size=3,
+            embedding_dim=3,
+            ngram_range=(1, 2),
+            max_iter=1,
+        )
+    model.fit(X, y)
+    X[0] = X[0][:-1] + ["good30"]  # a word with a vector and no trained row
+    encoded = model._encode_fit(X, y, reset=False)
+    net = model._network(np.float64)
+    params = {k: v.astype(np.float64) for k, v in model.params_.items()}
+    batch = encoded.batch(np.arange(4))
+    assert batch.features.shape[-1] == DIM
+    _check_gradients(net, params, batch, np.random.default_rng(0))
