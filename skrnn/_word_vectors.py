@@ -83,9 +83,8 @@ class WordVectors:
         if len(tokens) == 0:
             raise ValueError("WordVectors needs at least one token, got none.")
         index = _token_index(tokens)
-        bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
-        if bad.size:
-            row = int(bad[0])
+        row = _first_non_finite_row(vectors)
+        if row is not None:
             raise ValueError(
                 f"The vector of token {tokens[row]!r} (row {row}) holds a NaN or "
                 "infinite value (or one beyond the float32 range); word vectors "
@@ -157,6 +156,12 @@ class WordVectors:
         return np.fromiter(
             map(row_of.__getitem__, tokens), dtype=np.int64, count=len(tokens)
         )
+
+
+def _first_non_finite_row(vectors):
+    """The first row holding a NaN or an infinite value, or None."""
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    return int(bad[0]) if bad.size else None
 
 
 def _token_array(tokens):
@@ -334,9 +339,8 @@ def load_word_vectors(path, *, max_words=None):
         raise ValueError(f"{path}, line {start}: the file holds no word vectors.")
     vectors = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     _check_distinct(words, path, start)
-    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
-    if bad.size:
-        row = int(bad[0])
+    row = _first_non_finite_row(vectors)
+    if row is not None:
         raise ValueError(
             f"{path}, line {start + row}: the vector of {words[row]!r} holds a NaN "
             "or infinite value (or one beyond the float32 range)."
