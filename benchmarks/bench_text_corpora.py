@@ -5,7 +5,7 @@ Usage::
 
     python benchmarks/bench_text_corpora.py --data DIR
         [--corpora ag_news,sms_spam,trec,cr,subj] [--seeds 0,1,2] [--max-docs N]
-        [--rnn-params '{"max_iter": 1}']
+        [--rnn-params '{"max_iter": 1}'] [--glove]
 
 ``DIR`` (default: ``$SKRNN_CORPORA_DIR``) holds one directory per corpus, the files
 copied unchanged from the GitHub repositories named below:
@@ -60,7 +60,8 @@ same folds for every model and seed; the RNN's figure is the mean over seeds
 (each the mean of the 5 folds) and its range, its time the mean fit time per
 fold. The baselines are deterministic and run once. ``--rnn-params`` (JSON)
 overrides RNNClassifier parameters, for smoke tests only: the table is of the
-defaults.
+defaults. ``--glove`` gives the RNN ``embeddings=`` GloVe 6B 50d (read once; see
+``_glove.py``): issue 28's generality goal.
 """
 
 import argparse
@@ -74,6 +75,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _glove import glove_path
 from _summary import mean_range
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -83,6 +85,7 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNClassifier
+from skrnn.datasets import load_word_vectors
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -194,6 +197,7 @@ def main():
     parser.add_argument(
         "--rnn-params", default="{}", help="JSON of RNNClassifier params"
     )
+    parser.add_argument("--glove", action="store_true", help="embeddings=glove50")
     args = parser.parse_args()
     if args.data is None:
         parser.error("give --data or set SKRNN_CORPORA_DIR")
@@ -203,10 +207,14 @@ def main():
         parser.error(f"unknown corpora {unknown}; known: {', '.join(LOADERS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     rnn_params = json.loads(args.rnn_params)
+    shown = dict(rnn_params)
+    if args.glove:
+        rnn_params["embeddings"] = load_word_vectors(glove_path())
+        shown["embeddings"] = "glove50"
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"numpy {np.__version__}; seeds {seeds}; "
-        f"RNNClassifier params {rnn_params or 'defaults'}"
+        f"RNNClassifier params {shown or 'defaults'}"
         + (f"; at most {args.max_docs} docs per corpus" if args.max_docs else ""),
         flush=True,
     )
