@@ -6,7 +6,8 @@ for the forms it takes) at ``fit`` and keep the resolved table as
 lowercase form's, else zeros) is appended to its trainable embeddings as a frozen
 per-step input: the table is never updated, so a word first seen at predict time
 gets its vector just as a training word does, and the table is shared, not
-copied, by every fit and every clone.
+copied, by every fit and every clone. The trainable rows of the words that have a
+vector also start from it.
 """
 
 import copy

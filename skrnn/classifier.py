@@ -130,8 +130,10 @@ RNNLanguageModel or None, default=None
         :class:`~skrnn.RNNLanguageModel` (its input embeddings). Each token's
         vector (looked up as it is, then lowercased; zeros if it has none) is a
         frozen input beside the trainable embeddings, of any width: a word
-        first seen at predict time is read through its vector. Clones share
-        the vectors rather than copy them. Token input only.
+        first seen at predict time is read through its vector. The trainable
+        rows of the words that have one also start from it (its first
+        ``min(embedding_dim, width)`` coordinates). Clones share the vectors
+        rather than copy them. Token input only.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order and the validation split.
     verbose : int, default=0
