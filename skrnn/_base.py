@@ -392,6 +392,11 @@ class BaseRNN(BaseEstimator):
         """The network's ``CharacterCNN`` word encoder, or None."""
         return None
 
+    def _allowed_transitions(self):
+        """``(start, trans, end)`` boolean arrays of the class transitions a
+        step head's decoded path may take, or None for all."""
+        return None
+
     # --- the network ----------------------------------------------------------------
 
     def _network(self, dtype=np.float32):
@@ -412,6 +417,8 @@ class BaseRNN(BaseEstimator):
             linear_vocab_sizes=self._linear_vocab_sizes(),
             characters=self._characters(),
             adversarial=getattr(self, "adversarial", 0.0),
+            output=getattr(self, "output", "softmax"),
+            allowed=self._allowed_transitions(),
             dtype=dtype,
         )
 
@@ -688,17 +695,12 @@ class BaseRNN(BaseEstimator):
 
         Empty sequences are skipped (per-step) — they have no steps to predict.
         """
-        network = self._network(dtype)
-        params = self.params_ if params is None else params
-        params = {k: v.astype(dtype, copy=False) for k, v in params.items()}
+        network, params = self._predicting_network(params, dtype)
         per_step = self._network_head() == "step"
         n_rows = encoded.n_steps if per_step else encoded.n_sequences
         out = np.empty((n_rows, len(self.classes_)), dtype=dtype)
-        nonempty = np.flatnonzero(encoded.lengths)
         offsets = encoded.offsets
-        batches = token_batches(encoded.lengths[nonempty], PREDICT_BATCH_TOKENS)
-        for index in batches:
-            index = nonempty[index]
+        for index in self._prediction_batches(encoded):
             log_proba = network.predict_log_proba(params, encoded.batch(index))
             if per_step:
                 out[segment_positions(offsets[index], encoded.lengths[index])] = (
@@ -707,6 +709,21 @@ class BaseRNN(BaseEstimator):
             else:
                 out[index] = log_proba
         return out
+
+    def _predicting_network(self, params=None, dtype=PREDICT_DTYPE):
+        """The network in ``dtype`` and ``params`` (default ``params_``) cast to
+        it."""
+        params = self.params_ if params is None else params
+        params = {k: v.astype(dtype, copy=False) for k, v in params.items()}
+        return self._network(dtype), params
+
+    @staticmethod
+    def _prediction_batches(encoded):
+        """The indices of the sequences of each prediction batch, in batches of
+        similar length; empty sequences are left out."""
+        nonempty = np.flatnonzero(encoded.lengths)
+        for index in token_batches(encoded.lengths[nonempty], PREDICT_BATCH_TOKENS):
+            yield nonempty[index]
 
     def _validation_predictions(self, encoded, params):
         """Predicted class ids of the validation set. In float32, as training:

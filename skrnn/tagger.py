@@ -13,12 +13,13 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseRNN, EncodedSequences
+from ._base import PREDICT_DTYPE, BaseRNN, EncodedSequences, _engine_threads
 from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
-from ._engine import CharacterCNN
+from ._engine import CharacterCNN, segment_positions
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
 from ._spelling import Spelling
+from ._tag_schemes import SCHEMES, detect_scheme, transitions
 from ._tagging import TaggerMixin
 
 __all__ = ["RNNTagger"]
@@ -168,6 +169,23 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         vector (``char_encoder="cnn"``).
     char_window : int, default=3
         Characters each filter sees (``char_encoder="cnn"``).
+    output : {"softmax", "crf"}, default="softmax"
+        ``"softmax"``: each token's tag from its own softmax. ``"crf"``: a
+        linear-chain CRF over the network's per-token scores (Huang et al.,
+        2015; Lample et al., 2016): learned scores of every tag transition,
+        trained with the network on the log-likelihood of whole tag
+        sequences, predicting the best sequence (Viterbi); ``predict_proba``
+        gives each token's marginal probabilities. The fitted scores are
+        ``transitions_``, ``start_transitions_`` and ``end_transitions_``.
+    tag_scheme : {"auto", "IOB2", "IOBES"} or None, default="auto"
+        Entity tags whose spans must be well formed: under ``"IOB2"`` an
+        ``I-X`` continues a ``B-X`` or ``I-X``; under ``"IOBES"`` spans also
+        close with ``E-X``, single tokens are ``S-X``. ``predict`` never
+        breaks the rules (the best valid sequence, by Viterbi), and the CRF
+        is trained under them too. ``"auto"``: the scheme the training tags
+        follow, if they are entity tags and follow one (``tag_scheme_``);
+        None: no rules. An explicit scheme raises at ``fit`` on tags that
+        break it.
     embeddings : WordVectors, str, path, dict, (tokens, matrix), KeyedVectors, \
 RNNLanguageModel or None, default=None
         Pretrained word vectors, read at ``fit`` (see the user guide's page on
@@ -210,6 +228,14 @@ RNNLanguageModel or None, default=None
     embedding_coverage_ : float
         Share of the training tokens that have a pretrained vector (only with
         ``embeddings``).
+    tag_scheme_ : {"IOB2", "IOBES"} or None
+        The scheme whose rules ``predict`` keeps to (see ``tag_scheme``).
+    transitions_ : ndarray of shape (n_classes, n_classes)
+        ``output="crf"``: the score of each tag (column) after each tag (row);
+        ``-inf`` where ``tag_scheme_`` forbids it.
+    start_transitions_, end_transitions_ : ndarray of shape (n_classes,)
+        ``output="crf"``: the score of each tag starting and ending a
+        sequence.
     n_features_in_ : int
         Number of features per step. Only after a fit on numeric input.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -273,6 +299,8 @@ RNNLanguageModel or None, default=None
         "char_embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "char_filters": [Interval(Integral, 1, None, closed="left")],
         "char_window": [Interval(Integral, 1, Spelling.width, closed="both")],
+        "output": [StrOptions({"softmax", "crf"})],
+        "tag_scheme": [StrOptions({"auto", *SCHEMES}), None],
         "batch_size": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -322,6 +350,8 @@ RNNLanguageModel or None, default=None
         char_embedding_dim=16,
         char_filters=64,
         char_window=3,
+        output="softmax",
+        tag_scheme="auto",
         embeddings=None,
         random_state=None,
         verbose=0,
@@ -362,6 +392,8 @@ RNNLanguageModel or None, default=None
         self.char_embedding_dim = char_embedding_dim
         self.char_filters = char_filters
         self.char_window = char_window
+        self.output = output
+        self.tag_scheme = tag_scheme
         self.embeddings = embeddings
         self.random_state = random_state
         self.verbose = verbose
@@ -404,12 +436,44 @@ RNNLanguageModel or None, default=None
             self._fit_inputs(sequences)
         encoded = self._encode_X(sequences)
         encoded.targets = self._tag_ids(tags)
+        self._check_tag_scheme(encoded, reset)
         return encoded
 
     def _fit_classes(self, tags, classes):
         self.classes_ = np.unique(tags if classes is None else np.asarray(classes))
         if classes is not None:
             self._tag_ids(tags)  # every tag must be one of ``classes``
+
+    def _check_tag_scheme(self, encoded, reset):
+        """Fix ``tag_scheme_`` on a fresh fit; the CRF cannot learn tags that
+        break it (their path would be impossible)."""
+        if reset:
+            scheme = self.tag_scheme
+            if scheme == "auto":
+                scheme = detect_scheme(self.classes_)
+            elif scheme is not None:
+                transitions(self.classes_, scheme)  # the tags must be the scheme's
+            self.tag_scheme_ = scheme
+        allowed = self._tag_transitions()
+        if allowed is None:
+            return
+        n_invalid = allowed.count_invalid(encoded.targets, encoded.lengths)
+        if n_invalid and reset and self.tag_scheme == "auto":
+            self.tag_scheme_ = None  # entity tags, but of no scheme (as IOB1)
+        elif n_invalid and (reset or self.output == "crf"):
+            raise ValueError(
+                f"y breaks the {self.tag_scheme_} scheme in {n_invalid} place(s) "
+                "(for example an 'I-' tag after 'O' or after another type). Fix "
+                "the tags, or pass tag_scheme=None to tag without span rules."
+            )
+
+    def _tag_transitions(self):
+        scheme = getattr(self, "tag_scheme_", None)
+        return None if scheme is None else transitions(self.classes_, scheme)
+
+    def _allowed_transitions(self):
+        allowed = self._tag_transitions()
+        return None if allowed is None else (allowed.start, allowed.trans, allowed.end)
 
     def _fit_inputs(self, sequences):
         self._fit_word_vectors(sequences)
@@ -621,9 +685,92 @@ RNNLanguageModel or None, default=None
         log_proba, sequences = self._log_proba(X, lengths)
         return split_sequences(np.exp(log_proba), sequences)
 
+    def sequence_log_proba(self, X, y=None, lengths=None):
+        """Log-probability of each whole tag sequence given its tokens.
+
+        Under ``output="crf"`` it is the CRF's ``log p(y | x)``; under the
+        softmax, the sum of the tokens' log-probabilities.
+
+        Parameters
+        ----------
+        X : list of token sequences, list of 2-D arrays, or array-like of shape \
+(n_tokens, n_features)
+        y : list of tag sequences, or array-like of shape (n_tokens,), \
+default=None
+            The tags to score, in the form of ``X``; None scores the predicted
+            tags (the best sequence's probability).
+        lengths : array-like of int, default=None
+            For a 2-D numeric ``X``, see :meth:`fit`.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_sequences,)
+            0 for an empty sequence.
+        """
+        check_is_fitted(self, "params_")
+        sequences = validate_sequences(self, X, lengths=lengths, reset=False)
+        encoded = self._encode_X(sequences)
+        if y is None:
+            return self._decode_encoded(encoded)[1]
+        encoded.targets = self._tag_ids(validate_tags(y, sequences))
+        return self._log_likelihood_encoded(encoded)
+
+    @property
+    def transitions_(self):
+        return self._crf_scores("crf.trans", "trans")
+
+    @property
+    def start_transitions_(self):
+        return self._crf_scores("crf.start", "start")
+
+    @property
+    def end_transitions_(self):
+        return self._crf_scores("crf.end", "end")
+
+    def _crf_scores(self, name, rule):
+        """A fitted CRF score array, ``-inf`` where the tag scheme forbids."""
+        if name not in getattr(self, "params_", {}):
+            raise AttributeError(
+                f"{type(self).__name__} has CRF transitions only after a fit with "
+                "output='crf'."
+            )
+        scores = self.params_[name].astype(np.float64)
+        allowed = self._tag_transitions()
+        if allowed is not None:
+            scores[~getattr(allowed, rule)] = -np.inf
+        return scores
+
+    @_engine_threads
+    def _decode_encoded(self, encoded, params=None, dtype=PREDICT_DTYPE):
+        """The predicted tag id of every step and the log-probability of each
+        sequence's prediction (0 for an empty sequence)."""
+        network, params = self._predicting_network(params, dtype)
+        ids = np.zeros(encoded.n_steps, dtype=np.intp)
+        log_proba = np.zeros(encoded.n_sequences)
+        offsets, lengths = encoded.offsets, encoded.lengths
+        for index in self._prediction_batches(encoded):
+            path, best = network.decode(params, encoded.batch(index))
+            ids[segment_positions(offsets[index], lengths[index])] = path
+            log_proba[index] = best
+        return ids, log_proba
+
+    @_engine_threads
+    def _log_likelihood_encoded(self, encoded):
+        network, params = self._predicting_network()
+        out = np.zeros(encoded.n_sequences)
+        for index in self._prediction_batches(encoded):
+            out[index] = network.log_likelihood(params, encoded.batch(index))
+        return out
+
+    def _validation_predictions(self, encoded, params):
+        # float32 as in training (see BaseRNN._validation_predictions)
+        return self._decode_encoded(encoded, params, np.float32)[0]
+
     def _predict_flat(self, X, lengths):
-        log_proba, sequences = self._log_proba(X, lengths)
-        return self.classes_[log_proba.argmax(axis=1)], sequences
+        check_is_fitted(self, "params_")
+        sequences = validate_sequences(self, X, lengths=lengths, reset=False)
+        ids, _ = self._decode_encoded(self._encode_X(sequences))
+        return self.classes_[ids], sequences
 
 
 def _neighbour_ids(context, lengths, window, boundary):

@@ -46,7 +46,14 @@ def _batch(rng, head, lengths=LENGTHS, n_streams=2):
 
 
 def _network(
-    cell, bidirectional, num_layers, head, alpha=0.0, dtype=np.float64, hidden_size=4
+    cell,
+    bidirectional,
+    num_layers,
+    head,
+    alpha=0.0,
+    dtype=np.float64,
+    hidden_size=4,
+    **options,
 ):
     return SequenceNetwork(
         N_OUT,
@@ -60,6 +67,7 @@ def _network(
         head=head,
         alpha=alpha,
         dtype=dtype,
+        **options,
     )
 
 
@@ -104,6 +112,82 @@ def test_gradients_match_finite_differences(cell, bidirectional, num_layers, hea
     # the id used only on padding gets exactly zero gradient
     for k in range(2):
         assert not np.any(_dense(grads[f"embed.{k}"])[PAD_ID])
+
+
+# Tags 0 ("O"), 1 ("B-X") and 2 ("I-X") under IOB2: 2 only after 1 or 2.
+IOB2_ALLOWED = (
+    np.array([True, True, False]),
+    np.array([[True, True, False], [True, True, True], [True, True, True]]),
+    np.ones(3, dtype=bool),
+)
+
+
+def _valid_iob2(targets, lengths):
+    """``targets`` with every ``I-X`` that follows ``O`` or starts a sequence
+    made a ``B-X``."""
+    targets = targets.copy()
+    starts = set(np.cumsum(lengths) - lengths)
+    for i in range(targets.size):
+        if targets[i] == 2 and (i in starts or targets[i - 1] == 0):
+            targets[i] = 1
+    return targets
+
+
+@pytest.mark.parametrize(
+    "cell, bidirectional, allowed",
+    list(itertools.product(CELLS, [False, True], [None, IOB2_ALLOWED])),
+)
+def test_crf_gradients_match_finite_differences(cell, bidirectional, allowed):
+    rng = np.random.default_rng(0)
+    net = _network(
+        cell, bidirectional, 1, "step", alpha=0.01, output="crf", allowed=allowed
+    )
+    params = net.init_params(rng)
+    for name in ("crf.trans", "crf.start", "crf.end"):
+        params[name] = rng.standard_normal(params[name].shape)
+    batch = _batch(rng, "step")
+    batch.targets = _valid_iob2(batch.targets, batch.lengths)
+    grads = _check_gradients(net, params, batch, rng, n_entries=9)
+    if allowed is not None:  # a forbidden transition is never taken: only L2
+        forbidden = ~allowed[1]
+        np.testing.assert_allclose(
+            grads["crf.trans"][forbidden], 0.01 * params["crf.trans"][forbidden]
+        )
+        assert np.all(grads["crf.start"][~allowed[0]] == 0)
+
+
+def test_crf_network_predicts_marginals_and_valid_best_paths():
+    rng = np.random.default_rng(1)
+    net = _network("gru", True, 1, "step", output="crf", allowed=IOB2_ALLOWED)
+    params = net.init_params(rng)
+    params["head.W"] *= 20  # confident emissions that would break the rules
+    batch = _batch(rng, "step", lengths=np.array([6, 4, 1, 5]))
+    proba = np.exp(net.predict_log_proba(params, batch))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    ids, best = net.decode(params, batch)
+    assert np.array_equal(_valid_iob2(ids, batch.lengths), ids)
+    batch.targets = ids
+    np.testing.assert_allclose(net.log_likelihood(params, batch), best)
+    assert np.all(best < 0)
+
+
+def test_softmax_decoding_under_rules_keeps_to_them_and_else_is_argmax():
+    rng = np.random.default_rng(2)
+    free = _network("rnn", False, 1, "step")
+    ruled = _network("rnn", False, 1, "step", allowed=IOB2_ALLOWED)
+    params = free.init_params(rng)
+    params["head.W"] *= 20
+    batch = _batch(rng, "step", lengths=np.array([6, 4, 1, 5, 7, 3]))
+    log_proba = free.predict_log_proba(params, batch)
+    ids, best = free.decode(params, batch)
+    np.testing.assert_array_equal(ids, log_proba.argmax(axis=1))
+    assert not np.array_equal(_valid_iob2(ids, batch.lengths), ids)
+    ruled_ids, ruled_best = ruled.decode(params, batch)
+    assert np.array_equal(_valid_iob2(ruled_ids, batch.lengths), ruled_ids)
+    np.testing.assert_allclose(ruled.predict_log_proba(params, batch), log_proba)
+    assert np.all(ruled_best <= best + 1e-12)
+    batch.targets = ruled_ids
+    np.testing.assert_allclose(ruled.log_likelihood(params, batch), ruled_best)
 
 
 N_BAG = 9

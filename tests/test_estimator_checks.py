@@ -12,6 +12,7 @@ from skrnn import HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, VotingT
         RNNClassifier(),
         RNNLanguageModel(),
         RNNTagger(),
+        RNNTagger(output="crf"),
         # set_random_state reaches only the vote's own parameters, so the
         # idempotence checks need a member seeded here (as scikit-learn's own
         # checks of VotingClassifier use deterministic members).

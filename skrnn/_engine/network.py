@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_array
 
+from .crf import ChainOutput
 from .embedding import (
     SparseRows,
     embed,
@@ -117,6 +118,13 @@ class SequenceNetwork:
     adversarial : float
         Size of the adversarial move of the inputs in training, per step (see
         ``loss_and_grad``); 0 for none.
+    output : {"softmax", "crf"}
+        ``"crf"`` (step head only): a linear-chain CRF over the logits of each
+        sequence, trained on ``-log p(y | x)`` and decoded by Viterbi (see
+        ``crf.ChainOutput``).
+    allowed : (start, trans, end) boolean arrays or None
+        The tag transitions a decoded path (and, with the CRF, a path in
+        training) may take (step head only); None: all.
     dtype : numpy dtype
     """
 
@@ -138,6 +146,8 @@ class SequenceNetwork:
         linear_vocab_sizes=(),
         characters=None,
         adversarial=0.0,
+        output="softmax",
+        allowed=None,
         dtype=np.float32,
     ):
         if len(vocab_sizes) != len(embedding_dims):
@@ -150,6 +160,8 @@ class SequenceNetwork:
             raise ValueError(
                 f"Per-step linear tables need the 'step' head, not {head!r}."
             )
+        if (output == "crf" or allowed is not None) and head != "step":
+            raise ValueError(f"A tag chain needs the 'step' head, not {head!r}.")
         self.n_outputs = n_outputs
         self.vocab_sizes = tuple(vocab_sizes)
         self.embedding_dims = tuple(embedding_dims)
@@ -162,6 +174,10 @@ class SequenceNetwork:
         self.characters = characters
         self.adversarial = adversarial
         self.dtype = np.dtype(dtype)
+        self.output = output
+        self.chain = None
+        if output == "crf" or allowed is not None:
+            self.chain = ChainOutput(n_outputs, crf=output == "crf", allowed=allowed)
         n_characters = 0 if characters is None else characters.n_filters
         self.rnn = RecurrentStack(
             cell,
@@ -195,6 +211,8 @@ class SequenceNetwork:
             params["bag"] = np.zeros((self.n_bag, self.n_outputs), dtype=self.dtype)
         for k, size in enumerate(self.linear_vocab_sizes):
             params[f"linear.{k}"] = np.zeros((size, self.n_outputs), dtype=self.dtype)
+        if self.chain is not None:
+            params.update(self.chain.init_params(self.dtype))
         return params
 
     def _tables(self, params):
@@ -314,14 +332,16 @@ class SequenceNetwork:
         """Cross-entropy of the batch given the stack's input ``x``, the gradient
         of every parameter past ``x``, and the gradient of ``x``."""
         logits, cache = self._forward_inputs(params, x, batch, rng, initial_state)
-        weights = batch.weights
-        if weights is not None and self.head == "step":
-            weights = np.repeat(weights, batch.lengths)
-        loss, dlogits = softmax_cross_entropy(logits, batch.targets, weights)
-        grads = {
-            "head.W": matmul(cache["pooled"].T, dlogits),
-            "head.b": dlogits.sum(axis=0),
-        }
+        grads = {}
+        if self.output == "crf":
+            loss, dlogits, grads = self.chain.loss_and_grad(params, logits, batch)
+        else:
+            weights = batch.weights
+            if weights is not None and self.head == "step":
+                weights = np.repeat(weights, batch.lengths)
+            loss, dlogits = softmax_cross_entropy(logits, batch.targets, weights)
+        grads["head.W"] = matmul(cache["pooled"].T, dlogits)
+        grads["head.b"] = dlogits.sum(axis=0)
         if self.n_bag:
             grads["bag"] = _bag_grad(
                 cache["bag"], batch.bag_ids, dlogits, params["bag"]
@@ -375,8 +395,31 @@ class SequenceNetwork:
         return 0.5 * self.alpha * penalty
 
     def predict_log_proba(self, params, batch):
+        """Log-probabilities of the classes (under the CRF, of each step's tag
+        marginally)."""
         logits, _ = self.forward(params, batch)
+        if self.output == "crf":
+            return self.chain.log_proba(params, logits, batch)
         return log_softmax(logits)
+
+    def decode(self, params, batch):
+        """Step head: the predicted class id of every valid step ``(n_valid,)``
+        (the best path of each sequence under the chain, if any) and the
+        log-probability of each sequence's prediction ``(B,)``."""
+        logits, _ = self.forward(params, batch)
+        if self.chain is not None:
+            return self.chain.decode(params, logits, batch)
+        log_proba = log_softmax(logits)
+        ids = log_proba.argmax(axis=1)
+        best = log_proba[np.arange(ids.size), ids]
+        return ids, np.add.reduceat(best, np.cumsum(batch.lengths) - batch.lengths)
+
+    def log_likelihood(self, params, batch):
+        """Step head: ``(B,)`` log-probability of each sequence's
+        ``batch.targets``."""
+        logits, _ = self.forward(params, batch)
+        chain = self.chain or ChainOutput(self.n_outputs, crf=False)
+        return chain.log_likelihood(params, logits, batch)
 
 
 def _add_grads(a, b):
