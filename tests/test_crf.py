@@ -128,11 +128,11 @@ def test_a_sequence_scores_the_same_alone_and_in_a_padded_batch():
         d_e = crf.nll_and_grad(
             *alone, trans, start, end, tags[:n, b : b + 1], np.ones(1)
         )[1]
-        np.testing.assert_array_equal(proba[:, 0], batch[0][0][:n, b])
-        assert log_z[0] == batch[0][1][b]
+        np.testing.assert_allclose(proba[:, 0], batch[0][0][:n, b], atol=1e-14)
+        assert log_z[0] == pytest.approx(batch[0][1][b], rel=1e-14)
         np.testing.assert_array_equal(path[:, 0], batch[1][0][:n, b])
         assert best[0] == batch[1][1][b]
-        np.testing.assert_array_equal(d_e[:, 0], batch[2][:n, b])
+        np.testing.assert_allclose(d_e[:, 0], batch[2][:n, b], atol=1e-14)
 
 
 def test_viterbi_never_takes_a_forbidden_transition():

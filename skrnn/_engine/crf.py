@@ -13,8 +13,10 @@ Arrays are time-major and right-padded, as everywhere in the engine: emissions
 ``(T, B, K)``, ``mask`` ``(T, B)`` true on the valid steps (every sequence has at
 least one). A padded step carries its sequence's state through unchanged, so the
 Python loop is over time steps only. Forbidden transitions are ``-inf`` in the
-scores passed here; only elementwise operations and reductions along the tag axes
-are used, so a sequence's result does not depend on the rest of its batch.
+scores passed here. A sequence's result does not depend on the rest of its
+batch: Viterbi bit for bit (elementwise operations and reductions along the tag
+axes only), the sums over paths to rounding (their ``(B, K) @ (K, K)`` products
+may round differently for another ``B``).
 """
 
 import numpy as np
@@ -32,26 +34,54 @@ def _logsumexp(a, axis):
     return out + np.squeeze(m, axis=axis)
 
 
+def _factors(trans):
+    """``exp(trans - c)`` and ``c``: the transitions as factors (a forbidden
+    one is 0), shifted so that the largest is 1.
+
+    A step of the forward (backward) algorithm is then one ``(B, K) @ (K, K)``
+    product in the exp domain between two row shifts, instead of a
+    ``(B, K, K)`` log-sum-exp: exact, and several times faster at these sizes.
+    """
+    finite = trans[np.isfinite(trans)]
+    c = finite.max() if finite.size else trans.dtype.type(0)
+    return np.exp(trans - c), c
+
+
+def _row_max(a):
+    """Each row's maximum: what the row is shifted by before ``exp`` (the
+    lowest float for a row of only ``-inf``, so that it stays ``-inf``)."""
+    return np.maximum(a.max(axis=-1), np.finfo(a.dtype).min)
+
+
 def forward(emissions, mask, trans, start, end):
     """The forward scores ``alpha`` ``(T, B, K)`` (held past a sequence's end)
     and ``log Z`` ``(B,)``."""
+    factors, c = _factors(trans)
     alpha = np.empty_like(emissions)
     alpha[0] = start + emissions[0]
-    for t in range(1, emissions.shape[0]):
-        step = _logsumexp(alpha[t - 1][:, :, None] + trans, axis=1) + emissions[t]
-        alpha[t] = np.where(mask[t][:, None], step, alpha[t - 1])
+    with np.errstate(divide="ignore"):  # log(0): a tag no path reaches
+        for t in range(1, emissions.shape[0]):
+            previous = alpha[t - 1]
+            m = _row_max(previous)
+            step = np.log(np.exp(previous - m[:, None]) @ factors)
+            step += (m + c)[:, None] + emissions[t]
+            alpha[t] = np.where(mask[t][:, None], step, previous)
     return alpha, _logsumexp(alpha[-1] + end, axis=1)
 
 
 def backward(emissions, mask, trans, end):
     """The backward scores ``beta`` ``(T, B, K)``: ``end`` from a sequence's
     last step on."""
+    factors, c = _factors(trans)
     beta = np.empty_like(emissions)
     beta[-1] = end
-    for t in range(emissions.shape[0] - 2, -1, -1):
-        ahead = (emissions[t + 1] + beta[t + 1])[:, None, :]
-        step = _logsumexp(trans + ahead, axis=2)
-        beta[t] = np.where(mask[t + 1][:, None], step, end)
+    with np.errstate(divide="ignore"):
+        for t in range(emissions.shape[0] - 2, -1, -1):
+            ahead = emissions[t + 1] + beta[t + 1]
+            m = _row_max(ahead)
+            step = np.log(np.exp(ahead - m[:, None]) @ factors.T)
+            step += (m + c)[:, None]
+            beta[t] = np.where(mask[t + 1][:, None], step, end)
     return beta
 
 
@@ -110,16 +140,17 @@ def nll_and_grad(emissions, mask, trans, start, end, tags, scale):
     d_end = scale @ (unary[last, cols] - gold[last, cols])
     d_trans = np.zeros_like(trans)
     if T > 1:
-        # xi[t-1, b, i, j]: probability of tags i then j at steps t-1 and t
-        xi = (
-            alpha[:-1, :, :, None]
-            + trans
-            + (emissions[1:] + beta[1:])[:, :, None, :]
-            - log_z[None, :, None, None]
-        )
-        with np.errstate(invalid="ignore"):
-            xi = np.exp(xi, out=xi)
-        d_trans = np.einsum("tbij,tb->ij", xi, weight[1:, :, 0])
+        # The probability of tags i then j at steps t-1 and t is
+        # exp(alpha[t-1, i] + trans[i, j] + ahead[t, j] - log Z): summed over
+        # steps and sequences, a product of the shifted factors.
+        factors, c = _factors(trans)
+        behind, ahead = alpha[:-1], emissions[1:] + beta[1:]
+        m_behind, m_ahead = _row_max(behind), _row_max(ahead)
+        exponent = np.where(mask[1:], m_behind + m_ahead + c - log_z, -np.inf)
+        weight_tb = np.exp(exponent) * weight[1:, :, 0]
+        behind = np.exp(behind - m_behind[..., None]) * weight_tb[..., None]
+        ahead = np.exp(ahead - m_ahead[..., None])
+        d_trans = factors * np.einsum("tbi,tbj->ij", behind, ahead)
         gold_moves = np.zeros((K, K), dtype=emissions.dtype)
         moved = mask[1:]
         np.add.at(
@@ -146,8 +177,7 @@ def viterbi(emissions, mask, trans, start, end):
     for t in range(1, T):
         candidates = delta[:, :, None] + trans
         best = candidates.argmax(axis=1)
-        step = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0]
-        step += emissions[t]
+        step = candidates.max(axis=1) + emissions[t]
         back[t] = np.where(mask[t][:, None], best, np.arange(K))
         delta = np.where(mask[t][:, None], step, delta)
     final = delta + end
