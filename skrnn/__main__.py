@@ -171,7 +171,7 @@ COMMANDS = {
         _lm,
     ),
     "compare": Command(
-        "compare the taggers on your own CoNLL-U or TOKEN<TAB>TAG corpus",
+        "compare the taggers on your own CoNLL-U, TOKEN<TAB>TAG or CoNLL corpus",
         _compare.DESCRIPTION,
         _compare.add_arguments,
         _compare.run,

@@ -5,11 +5,16 @@ test file; otherwise every estimator is cross-validated on the same ``KFold``
 splits of the train file (shuffled, seeded by ``--random-state``), so the folds'
 scores are those of ``cross_val_score(est, X, y, cv=KFold(...),
 scoring=flat_accuracy_scorer)``. The loop over the splits is written out here
-because the OOV accuracy needs each fold's training vocabulary.
+because the OOV accuracy needs each fold's training vocabulary. When the tags are
+entity tags (IOB2 or IOBES) each fold is also scored by whole entities
+(``skrnn.metrics.entity_*_score``, conlleval's rules) and its predictions are
+checked for invalid transitions (``skrnn._entities.invalid_transitions``).
+
+The other libraries' taggers (NLTK's perceptron, sklearn-crfsuite's CRF) are in
+``skrnn._peers``, where the benchmarks import them too.
 """
 
 import argparse
-import random
 import time
 import warnings
 from collections import namedtuple
@@ -17,12 +22,20 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 
 from . import datasets
-from .metrics import flat_accuracy_score
+from ._entities import invalid_transitions
+from ._peers import CRFSuiteTagger, NLTKPerceptronTagger
+from ._tag_schemes import detect_scheme as entity_scheme
+from .metrics import (
+    entity_f1_score,
+    entity_precision_score,
+    entity_recall_score,
+    flat_accuracy_score,
+)
 
 DESCRIPTION = """\
 Compare the taggers on your own tagged corpus.
@@ -31,14 +44,25 @@ With --test each estimator is fitted on the --train file and scored on the test
 file; otherwise it is cross-validated on the train file (K-fold, the same folds
 for every estimator). The table gives the token accuracy, the accuracy on OOV
 tokens (test tokens not seen in the training data), both as mean ± std over
-the folds, and the mean fit and predict seconds.
+the folds, and the mean fit and predict seconds. When the tags are entity tags
+(each "O" or B-, I-, E-, S- and a type, as in B-PER), it also gives entity
+precision, recall and F1 (whole entities, conlleval's rules, mean ± std over
+the folds) and the invalid spans: the predicted tag transitions that the
+scheme forbids (an I-X after O or after another type; in IOBES also an E-X so,
+or a B-X/I-X that does not go on), summed over the folds.
 
-A corpus is CoNLL-U, or TOKEN<TAB>TAG lines with a blank line after each
-sentence; the format is detected from the first token line unless --format is
-given. Bad input (a missing file, a file in another format, an empty corpus, a
-tag column that is empty) ends with one line on stderr and exit status 2.
+A corpus is CoNLL-U; TOKEN<TAB>TAG lines with a blank line after each
+sentence; or CoNLL-2002/2003 columns (the token, then tags, separated by
+spaces; -DOCSTART- lines skipped). The format is detected from the first token
+line unless --format is given: 10 tab-separated fields are CoNLL-U, 2 are
+TOKEN<TAB>TAG, and a line of 2 or more space-separated fields without a tab is
+CoNLL. Bad input (a missing file, a file in another format, an empty corpus, a
+line without its tag, a tag column that is empty) ends with one line on stderr
+and exit status 2.
 
-example: python -m skrnn compare --train train.conllu --cv 5 --plot cmp.png"""
+examples:
+  python -m skrnn compare --train train.conllu --cv 5 --plot cmp.png
+  python -m skrnn compare --train esp.train --test esp.testb --estimators hmm,rnn"""
 
 
 class InputError(Exception):
@@ -49,35 +73,6 @@ class InputError(Exception):
 
 
 # --- estimators ---------------------------------------------------------------------
-
-
-class NLTKPerceptronTagger(BaseEstimator):
-    """NLTK's averaged perceptron tagger behind ``fit``/``predict``.
-
-    NLTK shuffles the training sentences with Python's global ``random``; it is
-    seeded for the fit and then restored, so a run is reproducible and the
-    caller's random state is left as it was.
-    """
-
-    def __init__(self, n_iter=5, random_state=0):
-        self.n_iter = n_iter
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        from nltk.tag.perceptron import PerceptronTagger
-
-        pairs = [list(zip(s, t, strict=True)) for s, t in zip(X, y, strict=True)]
-        state = random.getstate()
-        random.seed(self.random_state)
-        try:
-            self.tagger_ = PerceptronTagger(load=False)
-            self.tagger_.train(pairs, nr_iter=self.n_iter)
-        finally:
-            random.setstate(state)
-        return self
-
-    def predict(self, X):
-        return [np.array([tag for _, tag in self.tagger_.tag(list(s))]) for s in X]
 
 
 def _estimators(args):
@@ -91,7 +86,9 @@ def _estimators(args):
         "hmm": lambda: HMMTagger(),
         "hmm2": lambda: HMMTagger(order=2),
         "rnn": lambda: RNNTagger(**rnn),
+        "rnn-crf": lambda: RNNTagger(output="crf", **rnn),
         "perceptron": lambda: NLTKPerceptronTagger(random_state=args.random_state),
+        "crfsuite": lambda: CRFSuiteTagger(),
     }
 
 
@@ -106,6 +103,10 @@ def _select(args):
         )
     if "perceptron" in names:
         _require("nltk", "--estimators perceptron", "pip install nltk")
+    if "crfsuite" in names:
+        _require(
+            "sklearn_crfsuite", "--estimators crfsuite", "pip install sklearn-crfsuite"
+        )
     return {name: makers[name]() for name in dict.fromkeys(names)}
 
 
@@ -120,24 +121,93 @@ def _require(module, option, install):
 
 # --- data -------------------------------------------------------------------------
 
-_FORMATS = {"conllu": "CoNLL-U (10 tab-separated fields)", "tsv": "TOKEN<TAB>TAG"}
+_FORMATS = {
+    "conllu": "CoNLL-U (10 tab-separated fields)",
+    "tsv": "TOKEN<TAB>TAG",
+    "conll": "CoNLL (space-separated TOKEN ... TAG columns)",
+}
+# A format given with --format reads the files the sniffer finds in these formats:
+# a TOKEN<TAB>TAG line is also a line of two whitespace-separated columns.
+_READS = {"conllu": {"conllu"}, "tsv": {"tsv"}, "conll": {"conll", "tsv"}}
 
 
 def _sniff(path):
-    """The format of the first token line (None for no token line) and its number."""
+    """The format of the first token line (None for no token line) and its number.
+
+    Tabs decide first, since a TOKEN<TAB>TAG token may hold spaces: 10
+    tab-separated fields are CoNLL-U, 2 are TOKEN<TAB>TAG. A line without a
+    tab is CoNLL if it has at least two space-separated fields (a token and a
+    tag).
+    """
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
-            n_fields = len(line.rstrip("\r\n").split("\t"))
-            if not line.strip() or (n_fields == 1 and line.startswith("#")):
-                continue  # a sentence break, or a CoNLL-U comment
-            fmt = {10: "conllu", 2: "tsv"}.get(n_fields)
+            line = line.rstrip("\r\n")
+            n_tab_fields = len(line.split("\t"))
+            if (
+                not line.strip()  # a sentence break
+                or (n_tab_fields == 1 and line.startswith("#"))  # a CoNLL-U comment
+                or line.startswith("-DOCSTART-")  # a CoNLL document break
+            ):
+                continue
+            if n_tab_fields == 1:
+                if len(line.split()) >= 2:
+                    return "conll", lineno
+                raise InputError(
+                    f"{path}, line {lineno} has one field, a token without a tag: "
+                    f"expected {_FORMATS['conll']}, {_FORMATS['tsv']} or "
+                    f"{_FORMATS['conllu']}."
+                )
+            fmt = {10: "conllu", 2: "tsv"}.get(n_tab_fields)
             if fmt is None:
                 raise InputError(
-                    f"{path}, line {lineno} has {n_fields} tab-separated field(s): "
-                    f"neither {_FORMATS['conllu']} nor {_FORMATS['tsv']}."
+                    f"{path}, line {lineno} has {n_tab_fields} tab-separated fields: "
+                    f"neither {_FORMATS['conllu']} nor {_FORMATS['tsv']} (--format "
+                    "conll reads whitespace-separated columns)."
                 )
             return fmt, lineno
     return None, None
+
+
+def _column(text):
+    """Parse --column: a CoNLL-U column name or a CoNLL field number."""
+    if text in ("upos", "xpos"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {text!r} (choose upos or xpos for CoNLL-U, or a field "
+            "number for CoNLL)"
+        ) from None
+
+
+def _check_column(path, fmt, column):
+    """Refuse a --column that does not fit the file's format."""
+    if column is None:
+        return
+    if isinstance(column, str) and fmt != "conllu":
+        hint = {
+            "tsv": "its one tag column is read; drop --column",
+            "conll": "give the tag's field number (-1, the last, by default)",
+        }[fmt]
+        raise InputError(
+            f"--column {column} names a CoNLL-U column, but {path} is "
+            f"{_FORMATS[fmt]}: {hint}."
+        )
+    if isinstance(column, int) and fmt != "conll":
+        hint = {
+            "tsv": "drop --column, or pass --format conll to read it as columns",
+            "conllu": "give upos or xpos",
+        }[fmt]
+        raise InputError(
+            f"--column {column} is a field number of CoNLL columns, but {path} is "
+            f"{_FORMATS[fmt]}: {hint}."
+        )
+    if column == 0:
+        raise InputError(
+            "--column 0 is the token's field; give the tag's field (-1, the last, "
+            "by default)."
+        )
 
 
 def read_corpus(path, fmt=None, column=None):
@@ -146,11 +216,13 @@ def read_corpus(path, fmt=None, column=None):
     Parameters
     ----------
     path : str
-        A CoNLL-U or ``TOKEN<TAB>TAG`` file.
-    fmt : {"conllu", "tsv"} or None
+        A CoNLL-U, ``TOKEN<TAB>TAG`` or CoNLL (whitespace-separated columns) file.
+    fmt : {"conllu", "tsv", "conll"} or None
         The expected format; None detects it from the first token line.
-    column : {"upos", "xpos"} or None
-        The CoNLL-U tag column (None: ``"upos"``); an error for a TSV file.
+    column : {"upos", "xpos"}, int or None
+        The CoNLL-U tag column (None: ``"upos"``), or the field of the tag in a
+        CoNLL file (None: ``-1``, the last); an error for a ``TOKEN<TAB>TAG``
+        file.
 
     Returns
     -------
@@ -163,19 +235,20 @@ def read_corpus(path, fmt=None, column=None):
         found, lineno = _sniff(path)
         if found is None:
             raise InputError(f"{path} holds no sentences.")
-        if fmt is not None and fmt != found:
+        if fmt is not None and found not in _READS[fmt]:
             raise InputError(
                 f"{path} is not {_FORMATS[fmt]}: line {lineno} is {_FORMATS[found]}; "
                 f"pass --format {found} or leave --format out."
             )
-        if found == "tsv":
-            if column is not None:
-                raise InputError(
-                    f"--column {column} names a CoNLL-U column, but {path} is "
-                    f"{_FORMATS['tsv']} (its one tag column is read); drop --column."
-                )
+        fmt = fmt or found
+        _check_column(path, fmt, column)
+        if fmt == "tsv":
             X, y = datasets.load_token_tag(path)
             kind = "TOKEN<TAB>TAG"
+        elif fmt == "conll":
+            column = -1 if column is None else column
+            X, y = datasets.load_conll(path, column=column)
+            kind = "CoNLL, " + ("last field" if column == -1 else f"field {column}")
         else:
             column = column or "upos"
             X, y = datasets.load_conllu(path, tag=column)
@@ -191,11 +264,13 @@ def read_corpus(path, fmt=None, column=None):
     if not X:
         raise InputError(f"{path} holds no sentences.")
     if set(chain.from_iterable(y)) == {"_"}:
+        what = f"tags in field {column}" if fmt == "conll" else f"{column} tags"
         raise InputError(
-            f"{path} has no {column} tags (the column holds only '_'); "
-            "try another --column."
+            f"{path} has no {what} (the column holds only '_'); try another --column."
         )
     return X, y, kind
+
+
 
 
 # --- evaluation -------------------------------------------------------------------
@@ -223,15 +298,17 @@ def _cv_folds(X, y, n_splits, random_state):
     ]
 
 
-def _evaluate(name, estimator, folds, verbose):
+def _evaluate(name, estimator, folds, verbose, scheme=None):
     """Fit a clone on each fold; return its scores and the last fold's model.
 
     The scores are one value per fold of accuracy, OOV accuracy (NaN if the
-    fold has no OOV token), fit seconds and predict seconds, and ``capped``, the
-    number of fits that ran all ``max_iter`` epochs (reported once, under the
-    table, instead of a ConvergenceWarning per fold).
+    fold has no OOV token), fit seconds and predict seconds; with an entity
+    ``scheme`` also entity precision, recall and F1 and the number of invalid
+    transitions in the predicted tags. ``capped`` is the number of fits that
+    ran all ``max_iter`` epochs (reported once, under the table, instead of a
+    ConvergenceWarning per fold).
     """
-    scores = np.empty((len(folds), 4))
+    rows = []
     capped = 0
     for k, fold in enumerate(folds):
         model = clone(estimator)
@@ -248,15 +325,38 @@ def _evaluate(name, estimator, folds, verbose):
         accuracy = flat_accuracy_score(fold.y_test, predicted)  # checks the lengths
         correct = _flat(predicted) == _flat(fold.y_test)
         oov = correct[fold.oov].mean() if fold.oov.any() else np.nan
-        scores[k] = accuracy, oov, fitted - start, done - fitted
+        row = {
+            "accuracy": accuracy,
+            "oov": oov,
+            "fit": fitted - start,
+            "predict": done - fitted,
+        }
+        line = f"accuracy {accuracy:.4f}, OOV accuracy {oov:.4f}"
+        if scheme is not None:
+            row.update(_entity_scores(fold.y_test, predicted, scheme))
+            line += f", entity F1 {row['f1']:.4f}, invalid spans {row['invalid']}"
+        rows.append(row)
         if verbose:
             print(
-                f"{name} fold {k + 1}/{len(folds)}: accuracy {accuracy:.4f}, "
-                f"OOV accuracy {oov:.4f}, fit {fitted - start:.2f}s",
+                f"{name} fold {k + 1}/{len(folds)}: {line}, fit {fitted - start:.2f}s",
                 flush=True,
             )
-    keys = ["accuracy", "oov", "fit", "predict"]
-    return {**dict(zip(keys, scores.T, strict=True)), "capped": capped}, model
+    scores = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    return {**scores, "capped": capped}, model
+
+
+def _entity_scores(y_true, y_pred, scheme):
+    """Entity precision, recall and F1 (conlleval's rules, all types together)
+    and the number of transitions in ``y_pred`` that ``scheme`` forbids."""
+    # Predictions are strings read from the training tags, so they parse as
+    # entity tags; a fold without any entity scores 0, as conlleval does.
+    kwargs = {"zero_division": 0.0}
+    return {
+        "precision": entity_precision_score(y_true, y_pred, **kwargs),
+        "recall": entity_recall_score(y_true, y_pred, **kwargs),
+        "f1": entity_f1_score(y_true, y_pred, **kwargs),
+        "invalid": invalid_transitions(y_pred, scheme=scheme),
+    }
 
 
 def _flat(sequences):
@@ -272,39 +372,78 @@ def _cell(values):
     return f"{np.nanmean(values):.4f} ± {np.nanstd(values):.4f}"
 
 
-def _print_table(estimators, results):
+# The score columns of the table: (header, key). The entity columns are printed
+# for entity tags only.
+_COLUMNS = [("accuracy", "accuracy"), ("OOV accuracy", "oov")]
+_ENTITY_COLUMNS = [
+    ("entity prec.", "precision"),
+    ("entity recall", "recall"),
+    ("entity F1", "f1"),
+]
+
+
+def _print_table(estimators, results, scheme=None):
     width = max(len(repr(est)) for est in estimators.values()) + 2
-    print(
-        f"{'name':<12}{'estimator':<{width}}{'accuracy':<17}{'OOV accuracy':<17}"
-        f"{'fit s':>8}{'predict s':>11}"
-    )
+    columns = _COLUMNS + (_ENTITY_COLUMNS if scheme is not None else [])
+    header = f"{'name':<12}{'estimator':<{width}}"
+    header += "".join(f"{title:<17}" for title, _ in columns)
+    if scheme is not None:
+        header += f"{'invalid spans':>13}"
+    print(header + f"{'fit s':>8}{'predict s':>11}")
     for name, est in estimators.items():
         r = results[name]
-        print(
-            f"{name:<12}{est!r:<{width}}{_cell(r['accuracy']):<17}"
-            f"{_cell(r['oov']):<17}{r['fit'].mean():>8.2f}{r['predict'].mean():>11.2f}"
-        )
+        row = f"{name:<12}{est!r:<{width}}"
+        row += "".join(f"{_cell(r[key]):<17}" for _, key in columns)
+        if scheme is not None:
+            row += f"{int(r['invalid'].sum()):>13}"  # the folds' test sets: disjoint
+        print(row + f"{r['fit'].mean():>8.2f}{r['predict'].mean():>11.2f}")
+
+
+def _describe_entities(scheme, y):
+    """The lines above the table that say how entities are scored."""
+    types = sorted({tag[2:] for tag in chain.from_iterable(y) if tag != "O"})
+    in_true = invalid_transitions(y, scheme=scheme)  # not 0 for IOB1, say
+    return [
+        f"entities: {scheme} tags of {len(types)} type(s) ({', '.join(types)}), "
+        "scored as whole entities by conlleval's rules",
+        f"invalid spans: predicted tag transitions that {scheme} forbids, summed "
+        f"over the test sets (in the true tags: {in_true})",
+    ]
 
 
 # --- outputs ------------------------------------------------------------------------
 
 
 def plot(results, path, title):
-    """Bar charts of accuracy and OOV accuracy (mean ± std) and of fit time."""
+    """Bar charts of accuracy and OOV accuracy (and entity F1 when the results
+    have it), mean ± std, and of fit time."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend is needed
 
     names = list(results)
     x = np.arange(len(names))
-    fig = Figure(figsize=(3 + 1.6 * len(names), 4), layout="constrained")
+    series = [("accuracy", "accuracy"), ("oov", "OOV accuracy")]
+    if "f1" in results[names[0]]:
+        series.append(("f1", "entity F1"))
+    # No bars for a score no fold has (OOV accuracy without OOV tokens).
+    series = [
+        (key, label)
+        for key, label in series
+        if not all(np.isnan(results[n][key]).all() for n in names)
+    ]
+    bar = 0.8 / len(series)
+    fig = Figure(figsize=(3 + 0.8 * len(series) * len(names), 4), layout="constrained")
     fig.suptitle(title, fontsize="medium")
     acc_ax, time_ax = fig.subplots(1, 2, width_ratios=[2, 1])
-    for offset, key, label in [(-0.2, "accuracy", "all tokens"), (0.2, "oov", "OOV")]:
+    for k, (key, label) in enumerate(series):
+        offset = (k - (len(series) - 1) / 2) * bar
         means = [np.nanmean(results[n][key]) for n in names]
         stds = [np.nanstd(results[n][key]) for n in names]
-        bars = acc_ax.bar(x + offset, means, 0.4, yerr=stds, capsize=3, label=label)
+        bars = acc_ax.bar(x + offset, means, bar, yerr=stds, capsize=3, label=label)
         acc_ax.bar_label(bars, fmt="%.3f", fontsize="small", label_type="center")
-    acc_ax.set(xticks=x, xticklabels=names, ylim=(0, 1), ylabel="token accuracy")
-    acc_ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1), ncols=2, frameon=False)
+    acc_ax.set(xticks=x, xticklabels=names, ylim=(0, 1), ylabel="score")
+    acc_ax.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1), ncols=len(series), frameon=False
+    )
     # Log scale: an HMM fits in milliseconds, an RNN in minutes.
     bars = time_ax.bar(x, [results[n]["fit"].mean() for n in names], 0.6, color="gray")
     time_ax.bar_label(bars, fmt="%.2g", fontsize="small")
@@ -316,7 +455,8 @@ def plot(results, path, title):
 def save(models, directory):
     """Save each fitted model as ``directory/<name>.skrnn``; return the paths.
 
-    Models without a ``save`` method (NLTK's perceptron) are reported and skipped.
+    Models without a ``save`` method (the other libraries' taggers) are reported
+    and skipped.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -359,21 +499,29 @@ def add_arguments(parser):
     parser.add_argument(
         "--format",
         choices=sorted(_FORMATS),
-        help="conllu, or tsv for TOKEN<TAB>TAG lines with a blank line after each "
-        "sentence (default: detected from the first token line)",
+        help="conllu; tsv for TOKEN<TAB>TAG lines with a blank line after each "
+        "sentence; or conll for CoNLL-2002/2003 files: the token and its tags in "
+        "whitespace-separated columns, -DOCSTART- lines skipped (default: "
+        "detected from the first token line)",
     )
     parser.add_argument(
         "--column",
-        choices=["upos", "xpos"],
-        help="the CoNLL-U tag column (default upos)",
+        type=_column,
+        metavar="COLUMN",
+        help="the tag column: upos or xpos in CoNLL-U (default upos); in CoNLL, "
+        "the tag's field counted from 0, the token, negative from the end "
+        "(default -1, the last: the entity tag of CoNLL-2002/2003)",
     )
     parser.add_argument(
         "--estimators",
         default="hmm,hmm2,rnn",
         metavar="LIST",
         help="comma-separated: hmm = HMMTagger(), hmm2 = HMMTagger(order=2), "
-        "rnn = RNNTagger(random_state=SEED), perceptron = NLTK's "
-        "PerceptronTagger, 5 iterations (needs nltk) (default: %(default)s)",
+        "rnn = RNNTagger(random_state=SEED), rnn-crf = the same with "
+        "output='crf', perceptron = NLTK's "
+        "PerceptronTagger, 5 iterations (needs nltk), crfsuite = sklearn-crfsuite's "
+        "CRF on its tutorial's word features (needs sklearn-crfsuite) (default: "
+        "%(default)s)",
     )
     parser.add_argument(
         "--max-iter",
@@ -391,8 +539,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--plot",
         metavar="PNG",
-        help="write a bar chart of accuracy (mean ± std) and fit time (needs "
-        "matplotlib)",
+        help="write a bar chart of accuracy (and entity F1; mean ± std) and fit "
+        "time (needs matplotlib)",
     )
     parser.add_argument(
         "--save",
@@ -448,10 +596,16 @@ def run(args):
     n_test = sum(fold.oov.size for fold in folds)
     n_oov = sum(int(fold.oov.sum()) for fold in folds)
     print(f"evaluation: {how}; {n_test} test tokens, {n_oov / n_test:.1%} OOV")
+    y_test = [tags for fold in folds for tags in fold.y_test]
+    scheme = entity_scheme(chain(chain.from_iterable(y), chain.from_iterable(y_test)))
+    if scheme is not None:
+        print(*_describe_entities(scheme, y_test), sep="\n")
     results, models = {}, {}
     for name, estimator in estimators.items():
-        results[name], models[name] = _evaluate(name, estimator, folds, args.verbose)
-    _print_table(estimators, results)
+        results[name], models[name] = _evaluate(
+            name, estimator, folds, args.verbose, scheme
+        )
+    _print_table(estimators, results, scheme)
     for name, result in results.items():
         if result["capped"]:
             print(

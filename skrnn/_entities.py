@@ -21,6 +21,10 @@ Two ways of reading tags into entities, as in seqeval:
   unfinished ``B-X I-X`` is no entity.
 
 Entities never cross from one sequence into the next.
+
+``invalid_transitions`` counts the neighbouring tags that a scheme forbids (an
+``I-X`` after ``O``, ...): the spans that lenient mode reads by conlleval's
+rules, strict mode drops, and a constrained decoder never outputs.
 """
 
 import warnings
@@ -37,11 +41,14 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_sample_weight
 
+from ._tag_schemes import transitions
+
 __all__ = [
     "entity_classification_report",
     "entity_f1_score",
     "entity_precision_score",
     "entity_recall_score",
+    "invalid_transitions",
 ]
 
 _SCHEME_PREFIXES = {"IOB2": "BI", "IOBES": "BIES"}
@@ -511,3 +518,73 @@ def _format_report(rows, types, digits):
             report += "\n"
         report += row_fmt.format(name, *row, width=width, digits=digits)
     return report
+
+
+@validate_params(
+    {"y": ["array-like"], "scheme": [StrOptions({"IOB2", "IOBES"}), None]},
+    prefer_skip_nested_validation=True,
+)
+def invalid_transitions(y, scheme=None):
+    """Count the tag transitions that the tagging scheme forbids.
+
+    A tagger that picks each tag on its own may emit ``O I-PER`` or
+    ``B-LOC I-ORG``, spans that no correctly tagged text holds. This counts
+    them: the pairs of neighbouring tags, the sentence start and end included,
+    that no valid sequence of the scheme contains.
+
+    - IOB2: an ``I-X`` that follows ``O``, the sentence start or a tag of
+      another type (anything but ``B-X`` or ``I-X``).
+    - IOBES: likewise an ``I-X`` or ``E-X``; and a ``B-X`` or ``I-X`` that is
+      not followed by ``I-X`` or ``E-X`` (the span is left open), including at
+      the end of the sentence.
+
+    These are the transitions a constrained decoder rules out, so a sequence
+    of tags is valid under the scheme exactly when its count is 0. (IOB1, where
+    an entity may start with ``I-``, is not a scheme here: read as IOB2, its
+    entities that start with ``I-`` count as invalid.)
+
+    Parameters
+    ----------
+    y : list of array-like of str
+        Tag sequences, such as a tagger's ``predict`` output.
+    scheme : {"IOB2", "IOBES"} or None, default=None
+        The tagging scheme. None reads ``y`` as IOBES if any tag has the
+        prefix ``E-`` or ``S-``, and as IOB2 otherwise. Given ``"IOB2"``, an
+        ``E-`` or ``S-`` tag is a ValueError.
+
+    Returns
+    -------
+    n_invalid : int
+        The number of forbidden transitions in all the sequences.
+
+    See Also
+    --------
+    entity_f1_score : Entity-level F1, which reads invalid spans by conlleval's
+        rules (``mode="lenient"``) or drops them (``mode="strict"``).
+
+    Examples
+    --------
+    >>> from skrnn._entities import invalid_transitions
+    >>> invalid_transitions([["B-PER", "I-PER", "O"], ["O", "I-LOC", "I-ORG"]])
+    2
+    >>> invalid_transitions([["B-PER", "I-PER", "O"]], scheme="IOBES")
+    1
+    """
+    _check_tag_sequences(y, "y")
+    if scheme is None:
+        any_es = any(
+            isinstance(tag, str) and tag[:2] in ("E-", "S-") for seq in y for tag in seq
+        )
+        scheme = "IOBES" if any_es else "IOB2"
+    parse = _tag_parser(_SCHEME_PREFIXES[scheme], scheme, "y")
+    for s, seq in enumerate(y):
+        for tag in seq:
+            parse(tag, s)  # a clear error for a tag of another scheme
+    lengths = [len(seq) for seq in y]
+    if not sum(lengths):
+        return 0
+    classes, ids = np.unique(
+        np.concatenate([np.asarray(seq, dtype=object) for seq in y]).astype(str),
+        return_inverse=True,
+    )
+    return transitions(classes, scheme).count_invalid(ids, lengths)

@@ -24,17 +24,15 @@ def _parse(tag):
     return None
 
 
-def detect_scheme(classes):
-    """``"IOBES"`` if the tags are entity tags with an ``E-`` or ``S-``, ``"IOB2"``
-    if they are ``O``, ``B-`` and ``I-`` tags only, None if they are not entity
-    tags (or hold no ``B-`` tag)."""
-    parsed = [_parse(tag) for tag in classes]
-    if any(p is None for p in parsed):
+def detect_scheme(tags):
+    """The scheme of a set of entity tags: ``"IOBES"`` if any has the prefix
+    ``E-`` or ``S-``, else ``"IOB2"``; None if they are not all ``O`` or entity
+    tags, or are all ``O``. (IOB1 tags read as IOB2 here; they break its
+    rules.)"""
+    parsed = [_parse(tag) for tag in set(tags)]
+    if any(p is None for p in parsed) or all(p == "O" for p, _ in parsed):
         return None
-    prefixes = {p for p, _ in parsed}
-    if "B" not in prefixes and "S" not in prefixes:
-        return None
-    return "IOBES" if prefixes & set("ES") else "IOB2"
+    return "IOBES" if any(p in "ES" for p, _ in parsed) else "IOB2"
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,12 @@ from ._word_vectors import WordVectors, load_word_vectors
 __all__ = [
     "WordVectors",
     "data_dir",
+    "load_conll",
     "load_conllu",
     "load_sst2",
     "load_token_tag",
     "load_word_vectors",
+    "make_entity_tagging",
     "make_multichannel_series",
     "make_sequence_classification",
     "make_tagging",
@@ -198,6 +200,70 @@ def load_token_tag(path):
     return _read_tagged(path, token)
 
 
+@validate_params(
+    {"path": [str, os.PathLike], "column": [Integral]},
+    prefer_skip_nested_validation=True,
+)
+def load_conll(path, column=-1):
+    """Read a CoNLL-2002/2003 style corpus of whitespace-separated columns.
+
+    The format of the CoNLL-2002 and CoNLL-2003 named-entity files: one token
+    per line, its fields separated by spaces (or tabs), the token first and the
+    tags after it (``EU NNP B-NP B-ORG`` in CoNLL-2003, ``Melbourne B-LOC`` in
+    CoNLL-2002), and a blank (or whitespace-only) line after each sentence.
+    ``-DOCSTART-`` lines, which mark where a document starts, are skipped, and
+    so the blank line after them ends no sentence.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (UTF-8).
+    column : int, default=-1
+        The field that holds the tag, counted from 0 (the token) as a Python
+        index: ``-1``, the last field, is the named-entity tag of both
+        CoNLL-2002 and CoNLL-2003; ``1`` is CoNLL-2003's POS tag. A line that
+        has no such field besides the token is a ValueError.
+
+    Returns
+    -------
+    X : list of list of str
+        The tokens of each sentence.
+    y : list of list of str
+        The tags, one per token.
+
+    See Also
+    --------
+    load_token_tag : ``TOKEN<TAB>TAG`` files, whose tokens may hold spaces.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import data_dir, load_conll
+    >>> X, y = load_conll(data_dir() / "conll2002_es/esp.train")  # doctest: +SKIP
+    >>> X[0][:3], y[0][:3]  # doctest: +SKIP
+    (['Melbourne', '(', 'Australia'], ['B-LOC', 'O', 'B-LOC'])
+    """
+    if column == 0:
+        raise ValueError(
+            "column=0 is the token's field; the tag is in another field (-1, the "
+            "last, by default)."
+        )
+
+    def token(lineno, line):
+        fields = line.split()
+        if fields[0] == "-DOCSTART-":
+            return None
+        # The token is field 0, so the tag's field must be another one.
+        if not 0 < (column if column >= 0 else len(fields) + column) < len(fields):
+            raise ValueError(
+                f"{path}, line {lineno}: expected a token and its tag in "
+                f"whitespace-separated field {column}, got {len(fields)} "
+                f"field(s): {line[:60]!r}."
+            )
+        return fields[0], fields[column]
+
+    return _read_tagged(path, token)
+
+
 def _lengths(rng, n, min_length, max_length):
     if min_length > max_length:
         raise ValueError(
@@ -326,6 +392,153 @@ def make_tagging(
     word_names = np.array([f"w{i}" for i in range(vocabulary_size)], dtype=object)
     tag_names = np.array([f"t{i}" for i in range(n_tags)], dtype=object)
     return _cut(word_names, words, lengths), _cut(tag_names, tags, lengths)
+
+
+# make_entity_tagging's vocabulary. Names of one type only, names shared by two
+# types, and the triggers: the word before a span, which alone decides its type.
+_ENTITY_NAMES = {
+    "PER": ["alice", "bruno", "chen", "dmitri", "elena", "farid", "greta", "hiro"],
+    "LOC": ["oslo", "lima", "kyoto", "nairobi", "quito", "perth", "bergen", "cusco"],
+    "ORG": ["acme", "initech", "globex", "hooli", "vandelay", "cyberdyne"],
+}
+_SHARED_NAMES = {
+    ("PER", "LOC"): ["jordan", "georgia", "victoria", "florence", "austin"],
+    ("LOC", "ORG"): ["amazon", "delta", "orange", "panama"],
+    ("PER", "ORG"): ["ford", "dell", "morgan", "disney", "wells"],
+}
+_TRIGGERS = {
+    "PER": ["mr", "ms", "dr"],
+    "LOC": ["in", "to", "near"],
+    "ORG": ["at", "of"],
+}
+_FILLERS = (
+    "the a said was and we met saw visited left today with for on new report team "
+    "people after when they her his from by that is very news then"
+).split()
+_ENTITY_RATE = 0.25  # chance that an entity (trigger and span) starts at a token
+_SPAN_LENGTHS = (1, 2, 3)
+_SPAN_PROBS = np.array([0.5, 0.3, 0.2])
+_TRIGGER_AS_FILLER = 0.2  # share of the filler tokens that are trigger words
+
+
+@validate_params(
+    {
+        "n_sequences": [Interval(Integral, 1, None, closed="left")],
+        "scheme": [StrOptions({"IOB2", "IOBES"})],
+        "min_length": [Interval(Integral, 1, None, closed="left")],
+        "max_length": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_entity_tagging(
+    n_sequences=200,
+    *,
+    scheme="IOB2",
+    min_length=5,
+    max_length=20,
+    random_state=None,
+):
+    """Generate a named-entity task whose entity types are read from context.
+
+    Sentences of lowercase filler words hold entity spans of 1 to 3 name
+    tokens of the types ``PER``, ``LOC`` and ``ORG``. Each span follows a
+    trigger word of its type (``mr``, ``ms``, ``dr`` before ``PER``; ``in``,
+    ``to``, ``near`` before ``LOC``; ``at``, ``of`` before ``ORG``), and the
+    trigger alone decides the type:
+
+    - the first name of a span is drawn from the names of its type, among
+      which some (``jordan``, ``ford``, ``amazon``, ...) are names of two
+      types, so their type is not in the word;
+    - the later names of a span are drawn from those shared names whatever the
+      span's type, so their tag (``I-ORG`` for ``wells`` in ``at acme
+      wells``) continues the span's type rather than following the word;
+    - trigger words also occur as plain filler words (tag ``O``) before words
+      that are no names.
+
+    Name tokens occur only inside spans and spans never touch, so the tags are
+    a function of the words read left to right: a model that uses the previous
+    word and the previous tag can tag every token correctly, while a per-word
+    lookup (or an HMM, whose state before any span is ``O``) cannot type the
+    shared names.
+
+    Parameters
+    ----------
+    n_sequences : int, default=200
+        Number of sentences.
+    scheme : {"IOB2", "IOBES"}, default="IOB2"
+        The tags: ``B-X`` on a span's first token, ``I-X`` on the others and
+        ``O`` outside spans; or IOBES, where a one-token span is ``S-X`` and
+        the last token of a longer one ``E-X``.
+    min_length, max_length : int, default=5, 20
+        Sentence lengths in tokens are uniform in ``[min_length, max_length]``
+        (a span needs two tokens: its trigger and a name).
+    random_state : int, RandomState instance or None, default=None
+        Seed for reproducible output.
+
+    Returns
+    -------
+    X : list of list of str
+        Token sequences.
+    y : list of list of str
+        Tag sequences, one tag per token, valid under ``scheme``.
+
+    See Also
+    --------
+    make_tagging : A part-of-speech-like task with ambiguous words.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import make_entity_tagging
+    >>> X, y = make_entity_tagging(n_sequences=3, random_state=0)
+    >>> len(X), len(X[0]) == len(y[0])
+    (3, True)
+    """
+    rng = check_random_state(random_state)
+    lengths = _lengths(rng, n_sequences, min_length, max_length)
+    types = sorted(_ENTITY_NAMES)
+    # A span's first name: its type's own names and those it shares.
+    first = {t: list(_ENTITY_NAMES[t]) for t in types}
+    for pair, names in _SHARED_NAMES.items():
+        for t in pair:
+            first[t] += names
+    later = [w for names in _SHARED_NAMES.values() for w in names]
+    triggers = [w for t in types for w in _TRIGGERS[t]]
+    X, y = [], []
+    # A loop over tokens is fine here: this builds a small data set once.
+    for length in lengths:
+        words, tags = [], []
+        while len(words) < length:
+            room = length - len(words) - 1  # tokens left for a span's names
+            if room >= 1 and rng.random_sample() < _ENTITY_RATE:
+                kind = types[rng.randint(len(types))]
+                n = rng.choice(_SPAN_LENGTHS, p=_SPAN_PROBS)
+                n = min(int(n), room)
+                words.append(_pick(rng, _TRIGGERS[kind]))
+                words.append(_pick(rng, first[kind]))
+                words.extend(_pick(rng, later) for _ in range(n - 1))
+                tags.append("O")
+                tags.extend(_span_tags(kind, n, scheme))
+            else:
+                filler = rng.random_sample() < _TRIGGER_AS_FILLER
+                words.append(_pick(rng, triggers if filler else _FILLERS))
+                tags.append("O")
+        X.append(words)
+        y.append(tags)
+    return X, y
+
+
+def _pick(rng, words):
+    return words[rng.randint(len(words))]
+
+
+def _span_tags(kind, n, scheme):
+    """The tags of an ``n``-token span of type ``kind`` under ``scheme``."""
+    if scheme == "IOBES":
+        if n == 1:
+            return [f"S-{kind}"]
+        return [f"B-{kind}", *[f"I-{kind}"] * (n - 2), f"E-{kind}"]
+    return [f"B-{kind}", *[f"I-{kind}"] * (n - 1)]
 
 
 @validate_params(

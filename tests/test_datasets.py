@@ -3,15 +3,19 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
+from skrnn._entities import invalid_transitions
 from skrnn.datasets import (
     data_dir,
+    load_conll,
     load_conllu,
     load_sst2,
     load_token_tag,
+    make_entity_tagging,
     make_multichannel_series,
     make_sequence_classification,
     make_tagging,
 )
+from skrnn.metrics import entity_f1_score
 
 UPOS = {
     "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",
@@ -102,6 +106,50 @@ def test_load_token_tag_errors(tmp_path, line):
         load_token_tag(path)
 
 
+def test_load_conll(tmp_path):
+    path = tmp_path / "corpus.txt"
+    # CoNLL-2003's layout: -DOCSTART- and its blank line (twice), four columns,
+    # CRLF endings, a whitespace-only separator, tabs between the fields of one
+    # line, and no blank line after the last sentence.
+    path.write_bytes(
+        b"-DOCSTART- -X- -X- O\r\n\r\nEU NNP B-NP B-ORG\r\nrejects VBZ B-VP O\r\n"
+        b" \r\nPeter NNP B-NP B-PER\n\n-DOCSTART- -X- -X- O\n\n"
+        b"Blackburn\tNNP I-NP\tB-LOC"
+    )
+    X, y = load_conll(path)
+    assert X == [["EU", "rejects"], ["Peter"], ["Blackburn"]]
+    assert y == [["B-ORG", "O"], ["B-PER"], ["B-LOC"]]
+    assert load_conll(str(path), column=3) == (X, y)
+    pos = [["NNP", "VBZ"], ["NNP"], ["NNP"]]
+    assert load_conll(path, column=1) == (X, pos)
+    assert load_conll(path, column=-3) == (X, pos)
+    # CoNLL-2002's two columns, a -DOCSTART- line right before a sentence.
+    path.write_text("-DOCSTART- O\nMelbourne B-LOC\n( O\n", encoding="utf-8")
+    assert load_conll(path) == ([["Melbourne", "("]], [["B-LOC", "O"]])
+    for text in ["", "\n\n", "-DOCSTART- -X- O\n\n"]:
+        path.write_text(text, encoding="utf-8")
+        assert load_conll(path) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "text, column, match",
+    [
+        ("Melbourne B-LOC\nAustralia\n", -1,
+         "line 2: expected a token and its tag in whitespace-separated field -1, "
+         "got 1 field\\(s\\): 'Australia'"),
+        ("EU NNP B-ORG\n\nPeter B-PER\n", 2, "line 3: .* field 2, got 2 field"),
+        ("EU B-ORG\n", -2, "line 1: .* field -2, got 2 field"),
+        ("EU B-ORG\n", 0, "column=0 is the token's field"),
+        ("EU B-ORG\n", "last", "'column' parameter"),
+    ],
+)  # fmt: skip
+def test_load_conll_errors(tmp_path, text, column, match):
+    path = tmp_path / "bad.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=match):
+        load_conll(path, column=column)
+
+
 def test_data_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("SKRNN_DATA_DIR", raising=False)
     assert data_dir() is None
@@ -126,6 +174,23 @@ def test_real_sst2(real_data):
         assert len(X) == len(y) == n
         assert set(np.unique(y)) == {0, 1}
         assert all(len(s) > 0 for s in X)
+
+
+def test_real_conll2002_es(real_data):
+    root = real_data / "conll2002_es"
+    if not root.is_dir():
+        pytest.skip(f"{root} is not there")
+    sizes = {"train": (8323, 264715), "testa": (1915, 52923), "testb": (1517, 51533)}
+    for split, (n_sentences, n_tokens) in sizes.items():
+        X, y = load_conll(root / f"esp.{split}")
+        assert (len(X), sum(map(len, X))) == (n_sentences, n_tokens)  # SOURCE.md's
+        assert [len(s) for s in X] == [len(t) for t in y]
+        types = {"PER", "ORG", "LOC", "MISC"}
+        assert {t for tags in y for t in tags} == {"O"} | {
+            f"{p}-{k}" for p in "BI" for k in types
+        }
+        assert invalid_transitions(y) == 0  # IOB2, as documented
+    assert X[0][:3] == ["La", "Coruña", ","]
 
 
 def test_make_tagging_shapes_and_determinism():
@@ -217,3 +282,87 @@ def test_make_multichannel_series_ragged():
         make_multichannel_series(n_channels=2, n_classes=3)
     with pytest.raises(ValueError, match="burst_length=20 is longer"):
         make_multichannel_series(n_timesteps=30, min_timesteps=10, burst_length=20)
+
+
+def test_make_entity_tagging_shapes_and_determinism():
+    X, y = make_entity_tagging(100, min_length=4, max_length=12, random_state=0)
+    assert len(X) == len(y) == 100
+    assert [len(s) for s in X] == [len(t) for t in y]
+    assert all(4 <= len(s) <= 12 for s in X)
+    assert all(isinstance(w, str) for s in X for w in s)
+    assert {t for s in y for t in s} == {
+        "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG",
+    }  # fmt: skip
+    assert invalid_transitions(y, scheme="IOB2") == 0
+    again = make_entity_tagging(100, min_length=4, max_length=12, random_state=0)
+    assert again == (X, y)
+    assert make_entity_tagging(100, min_length=4, max_length=12, random_state=1)[0] != X
+    # One-token sentences hold no entity (a span needs its trigger).
+    X1, y1 = make_entity_tagging(20, min_length=1, max_length=1, random_state=0)
+    assert all(len(s) == 1 for s in X1) and {t for s in y1 for t in s} == {"O"}
+
+
+def test_make_entity_tagging_iobes():
+    X, y = make_entity_tagging(200, random_state=0)
+    X2, y2 = make_entity_tagging(200, scheme="IOBES", random_state=0)
+    assert X2 == X  # the same sentences and entities, tagged another way
+    prefixes = {t[0] for s in y2 for t in s}
+    assert prefixes == set("OBIES")
+    assert invalid_transitions(y2, scheme="IOBES") == 0
+    assert entity_f1_score(y, y2) == 1.0
+    assert entity_f1_score(y2, y2, mode="strict", scheme="IOBES") == 1.0
+    for tags, tags2 in zip(y, y2, strict=True):
+        for t, t2, after in zip(tags, tags2, [*tags[1:], "O"], strict=True):
+            single = t.startswith("B-") and not after.startswith("I-")
+            last = t.startswith("I-") and not after.startswith("I-")
+            expected = "S" if single else "E" if last else t[0]
+            assert t2[0] == expected and t2[1:] == t[1:]
+
+
+def test_make_entity_tagging_needs_context():
+    X, y = make_entity_tagging(1000, random_state=0)
+    by_word = defaultdict(Counter)
+    by_context = defaultdict(Counter)
+    before_span = defaultdict(Counter)
+    first_types = defaultdict(set)
+    for tokens, tags in zip(X, y, strict=True):
+        prev_words, prev_tags = ["<s>", *tokens[:-1]], ["O", *tags[:-1]]
+        for w, pw, pt, tag in zip(tokens, prev_words, prev_tags, tags, strict=True):
+            by_word[w][tag] += 1
+            by_context[pw, pt, w][tag] += 1
+            if tag.startswith("B-"):
+                before_span[pw][tag[2:]] += 1
+                first_types[w].add(tag[2:])
+    # The word, the word before it and the tag before it decide the tag.
+    assert all(len(c) == 1 for c in by_context.values())
+    # The trigger decides the type: each trigger comes before one type only.
+    assert {w: set(c) for w, c in before_span.items()} == {
+        "mr": {"PER"}, "ms": {"PER"}, "dr": {"PER"}, "in": {"LOC"}, "to": {"LOC"},
+        "near": {"LOC"}, "at": {"ORG"}, "of": {"ORG"},
+    }  # fmt: skip
+    # Triggers are also plain words; some names take several types, and the
+    # later tokens of spans carry the span's type, whatever the word.
+    assert all(by_word[w]["O"] > 0 for w in before_span)
+    assert sum(len(types) == 2 for types in first_types.values()) >= 10
+    later = {t[2:] for tokens, tags in zip(X, y, strict=True)
+             for w, t in zip(tokens, tags, strict=True)
+             if w == "wells" and t.startswith("I-")}  # fmt: skip
+    assert later == {"PER", "LOC", "ORG"}
+    n_tokens = sum(map(len, X))
+    lookup = sum(c.most_common(1)[0][1] for c in by_word.values()) / n_tokens
+    assert lookup < 0.9  # 0.85: most entity tokens need their context
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"scheme": "BIO"}, ValueError, "'scheme' parameter"),
+        ({"n_sequences": 0}, ValueError, "'n_sequences' parameter"),
+        ({"min_length": 0}, ValueError, "'min_length' parameter"),
+        ({"min_length": 8, "max_length": 5}, ValueError, "must not exceed"),
+        ({"random_state": "seed"}, ValueError, "'random_state' parameter"),
+    ],
+)
+def test_make_entity_tagging_bad_parameters(params, error, match):
+    with pytest.raises(error, match=match):
+        make_entity_tagging(**params)

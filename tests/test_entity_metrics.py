@@ -1,5 +1,6 @@
 import pickle
 import warnings
+from itertools import product
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from skrnn import HMMTagger
+from skrnn._entities import invalid_transitions
 from skrnn.metrics import (
     entity_classification_report,
     entity_f1_macro_scorer,
@@ -414,3 +416,68 @@ def test_scorers_pickle_and_run_in_parallel():
     two = cross_validate(HMMTagger(), X, y, scoring=scorers, cv=3, n_jobs=2)
     np.testing.assert_allclose(one["test_f1"], two["test_f1"])
     np.testing.assert_allclose(one["test_recall"], two["test_recall"])
+
+
+# --- invalid_transitions ----------------------------------------------------------
+
+
+def _valid_sequences(length, types, scheme):
+    """Every tag sequence of ``length`` that ``scheme`` allows, built from spans."""
+    if length == 0:
+        yield []
+        return
+    yield from (["O", *rest] for rest in _valid_sequences(length - 1, types, scheme))
+    for n in range(1, length + 1):
+        for t in types:
+            if scheme == "IOBES":
+                span = [f"S-{t}"] if n == 1 else [f"B-{t}", *[f"I-{t}"] * (n - 2)]
+                span += [] if n == 1 else [f"E-{t}"]
+            else:
+                span = [f"B-{t}", *[f"I-{t}"] * (n - 1)]
+            for rest in _valid_sequences(length - n, types, scheme):
+                yield span + rest
+
+
+@pytest.mark.parametrize("scheme", ["IOB2", "IOBES"])
+def test_invalid_transitions_is_zero_exactly_on_valid_sequences(scheme):
+    tags = IOB2_TAGS[:5] if scheme == "IOB2" else IOBES_TAGS[:5] + IOBES_TAGS[7:11]
+    for length in range(5):
+        valid = {tuple(s) for s in _valid_sequences(length, ["A", "B"], scheme)}
+        for seq in product(tags, repeat=length):
+            n_invalid = invalid_transitions([list(seq)], scheme=scheme)
+            assert (n_invalid == 0) == (seq in valid), seq
+
+
+@pytest.mark.parametrize(
+    "y, scheme, expected",
+    [
+        ([["I-A"]], None, 1),  # at the start
+        ([["O", "I-A", "I-A"]], None, 1),  # counted once, where the span breaks
+        ([["B-A", "I-B"], ["B-A"], ["I-A"]], None, 2),  # another type; per sequence
+        ([["B-A", "I-A", "O", "B-B"]], None, 0),
+        ([["B-A", "I-A", "O"]], "IOBES", 1),  # B-X I-X left open
+        ([["B-A"]], "IOBES", 1),  # left open at the end
+        ([["O", "I-A", "O"]], "IOBES", 2),  # I-X after O, and not ended
+        ([["E-A"]], None, 1),  # an E- tag makes it IOBES
+        ([["S-A", "B-B", "I-B", "E-B", "O"]], None, 0),
+        ([["B-A", "E-B"]], None, 1),  # one transition, both wrong: counted once
+        ([], None, 0),
+        ([[], ["O"]], None, 0),
+    ],
+)
+def test_invalid_transitions_counts(y, scheme, expected):
+    assert invalid_transitions(y, scheme=scheme) == expected
+    assert invalid_transitions([np.array(s, dtype=object) for s in y], scheme) == (
+        expected
+    )
+
+
+def test_invalid_transitions_errors():
+    with pytest.raises(ValueError, match="'E-A' .* not an entity tag of the IOB2"):
+        invalid_transitions([["B-A", "E-A"]], scheme="IOB2")
+    with pytest.raises(ValueError, match="'NOUN' .* not an entity tag"):
+        invalid_transitions([["O", "NOUN"]])
+    with pytest.raises(TypeError, match="flat list of tags"):
+        invalid_transitions(["O", "B-A"])
+    with pytest.raises(ValueError, match="'scheme' parameter"):
+        invalid_transitions([["O"]], scheme="BIO")

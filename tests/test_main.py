@@ -11,9 +11,15 @@ from sklearn.model_selection import KFold, cross_val_score
 
 from skrnn import HMMTagger
 from skrnn.__main__ import _classify, _parser, _tag, main
+from skrnn._entities import invalid_transitions
 from skrnn._lm_demo import make_grammar
-from skrnn.datasets import make_tagging
-from skrnn.metrics import flat_accuracy_scorer
+from skrnn.datasets import make_entity_tagging, make_tagging
+from skrnn.metrics import (
+    entity_f1_score,
+    entity_precision_score,
+    entity_recall_score,
+    flat_accuracy_scorer,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,10 +90,14 @@ def corpus(tmp_path_factory):
     return files
 
 
+_SCORE = r"(?P<{0}>n/a|[\d.]+)(?: ± (?P<{0}_std>[\d.]+))?"
 _ROW = re.compile(
-    r"^(?P<name>\S+) +(?P<estimator>\w+\(.*?\)) +"
-    r"(?P<acc>[\d.]+)(?: ± (?P<acc_std>[\d.]+))? +"
-    r"(?P<oov>n/a|[\d.]+)(?: ± [\d.]+)? +(?P<fit>[\d.]+) +(?P<predict>[\d.]+)$"
+    rf"^(?P<name>\S+) +(?P<estimator>\w+\(.*?\)) +{_SCORE.format('acc')} +"
+    rf"{_SCORE.format('oov')}"
+    # The entity columns, printed for entity tags only.
+    rf"(?: +{_SCORE.format('prec')} +{_SCORE.format('rec')} +{_SCORE.format('f1')}"
+    r" +(?P<invalid>\d+))?"
+    r" +(?P<fit>[\d.]+) +(?P<predict>[\d.]+)$"
 )
 
 
@@ -162,6 +172,156 @@ def test_compare_xpos_column_and_explicit_format(corpus, capsys):
     assert "(CoNLL-U, xpos)" in other[0] and float(rows["hmm"]["acc"]) > 0.5
 
 
+# --- compare on entity tags ---------------------------------------------------------
+
+
+def _write_conll(path, X, y, columns=False):
+    """CoNLL-2002's ``TOKEN TAG`` lines, or with ``columns`` CoNLL-2003's
+    ``TOKEN POS CHUNK TAG``; a -DOCSTART- line and its blank line first."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("-DOCSTART- -X- -X- O\n\n" if columns else "-DOCSTART- O\n\n")
+        for words, tags in zip(X, y, strict=True):
+            for w, t in zip(words, tags, strict=True):
+                f.write(f"{w} P{len(w) % 3} I-NP {t}\n" if columns else f"{w} {t}\n")
+            f.write("\n")
+
+
+@pytest.fixture(scope="module")
+def ner(tmp_path_factory):
+    """Synthetic BIO train and test files in the CoNLL-2002 and -2003 layouts."""
+    X, y = make_entity_tagging(n_sequences=60, random_state=0)
+    X_test, y_test = make_entity_tagging(n_sequences=30, random_state=1)
+    root = tmp_path_factory.mktemp("ner")
+    files = {"X": X, "y": y, "X_test": X_test, "y_test": y_test}
+    for part, (Xp, yp) in {"train": (X, y), "test": (X_test, y_test)}.items():
+        for suffix, columns in [("", False), ("_2003", True)]:
+            _write_conll(root / f"{part}{suffix}.txt", Xp, yp, columns)
+            files[part + suffix] = str(root / f"{part}{suffix}.txt")
+        _write_tsv(root / f"{part}.tsv", Xp, yp)
+        files[part + "_tsv"] = str(root / f"{part}.tsv")
+    return files
+
+
+def _entity_row(y_true, y_pred):
+    """Entity precision, recall and F1 as compare computes them, by hand."""
+    return [
+        score(y_true, y_pred, zero_division=0.0)
+        for score in (entity_precision_score, entity_recall_score, entity_f1_score)
+    ]
+
+
+def test_compare_conll_cv_prints_entity_scores_and_invalid_spans(ner, capsys):
+    argv = ["compare", "--train", ner["train"], "--cv", "3"]
+    assert main(argv + ["--estimators", "hmm,rnn,rnn-crf", "--max-iter", "1"]) == 0
+    rows, other = _table(capsys.readouterr().out)
+    n_tags = len({t for tags in ner["y"] for t in tags})
+    assert other[0] == (
+        f"train: {ner['train']} (CoNLL, last field): 60 sentences, "
+        f"{sum(map(len, ner['X']))} tokens, {n_tags} tags"
+    )
+    assert other[2:4] == [
+        "entities: IOB2 tags of 3 type(s) (LOC, ORG, PER), scored as whole "
+        "entities by conlleval's rules",
+        "invalid spans: predicted tag transitions that IOB2 forbids, summed over "
+        "the test sets (in the true tags: 0)",
+    ]
+    assert re.match(
+        r"name +estimator +accuracy +OOV accuracy +entity prec\. +entity recall +"
+        r"entity F1 +invalid spans +fit s +predict s$",
+        other[4],
+    )
+    assert list(rows) == ["hmm", "rnn", "rnn-crf"]
+    # The hmm row, computed by hand on the same folds.
+    X, y = ner["X"], ner["y"]
+    scores, invalid = [], 0
+    for train, test in KFold(3, shuffle=True, random_state=0).split(X):
+        model = HMMTagger().fit([X[i] for i in train], [y[i] for i in train])
+        predicted = model.predict([X[i] for i in test])
+        scores.append(_entity_row([y[i] for i in test], predicted))
+        invalid += invalid_transitions(predicted)
+    scores = np.array(scores)
+    assert scores[:, 2].std() > 0  # the folds differ: the std is printed
+    for k, key in enumerate(["prec", "rec", "f1"]):
+        assert rows["hmm"][key] == f"{scores[:, k].mean():.4f}"
+        assert rows["hmm"][key + "_std"] == f"{scores[:, k].std():.4f}"
+    # An HMM's state before a span is "O", so it emits some "O I-X" here.
+    assert invalid > 0
+    assert rows["hmm"]["invalid"] == str(invalid)
+    # RNNTagger decodes under the IOB2 rules it detected, softmax or CRF
+    for name in ("rnn", "rnn-crf"):
+        assert rows[name]["f1_std"] is not None and rows[name]["invalid"] == "0"
+
+
+def test_compare_conll_test_file_entity_f1_as_computed_by_hand(ner, capsys):
+    tables = []
+    for train, test in [("train", "test"), ("train_tsv", "test_tsv")]:
+        argv = ["compare", "--train", ner[train], "--test", ner[test], "--verbose"]
+        assert main(argv + ["--estimators", "hmm"]) == 0
+        rows, other = _table(capsys.readouterr().out)
+        tables.append(rows)
+    # Entity tags are entity tags in any format.
+    assert "(TOKEN<TAB>TAG)" in other[0] and tables[1] == tables[0] | {
+        "hmm": tables[0]["hmm"] | {"fit": ANY, "predict": ANY}
+    }
+    predicted = HMMTagger().fit(ner["X"], ner["y"]).predict(ner["X_test"])
+    precision, recall, f1 = _entity_row(ner["y_test"], predicted)
+    assert entity_f1_score(ner["y_test"], predicted) == f1  # compare's zero_division
+    row = tables[0]["hmm"]
+    assert (row["prec"], row["rec"], row["f1"]) == (
+        f"{precision:.4f}", f"{recall:.4f}", f"{f1:.4f}"
+    )
+    assert row["f1_std"] is None  # one test set: no spread
+    assert row["invalid"] == str(invalid_transitions(predicted, scheme="IOB2"))
+    fold = next(line for line in other if line.startswith("hmm fold 1/1: "))
+    assert f"entity F1 {f1:.4f}, invalid spans {row['invalid']}, fit " in fold
+
+
+def test_compare_conll_column(ner, capsys):
+    tables = {}
+    for train, column in [("train", None), ("train_2003", None), ("train_2003", "3"),
+                          ("train_2003", "-1"), ("train_2003", "1"),
+                          ("train_2003", "-3")]:  # fmt: skip
+        argv = ["compare", "--train", ner[train], "--format", "conll", "--cv", "2"]
+        argv += ["--estimators", "hmm"] + (["--column", column] if column else [])
+        assert main(argv) == 0
+        rows, other = _table(capsys.readouterr().out)
+        tables[train, column] = rows["hmm"] | {"fit": ANY, "predict": ANY}, other[0]
+    ner_row, first = tables["train", None]
+    assert "(CoNLL, last field)" in first and ner_row["f1"] is not None
+    for key in [("train_2003", None), ("train_2003", "3"), ("train_2003", "-1")]:
+        assert tables[key][0] == ner_row  # the same tags read from field 3
+    assert "(CoNLL, field 3)" in tables["train_2003", "3"][1]
+    # Field 1 holds POS-like tags: no entity columns, the same as field -3.
+    pos_row, first = tables["train_2003", "1"]
+    assert first.endswith(" tokens, 3 tags") and "(CoNLL, field 1)" in first
+    assert pos_row["f1"] is None and pos_row["invalid"] is None
+    assert tables["train_2003", "-3"][0] == pos_row
+
+
+def test_compare_pos_tags_have_no_entity_columns(corpus, capsys):
+    assert main(["compare", "--train", corpus["train"], "--estimators", "hmm"]) == 0
+    out = capsys.readouterr().out
+    assert "entity F1" not in out and "invalid spans" not in out
+
+
+def test_compare_crfsuite(ner, tmp_path, capsys):
+    pytest.importorskip("sklearn_crfsuite", reason="crfsuite needs sklearn-crfsuite")
+    from skrnn._peers import CRFSuiteTagger
+
+    argv = ["compare", "--train", ner["train"], "--test", ner["test"]]
+    argv += ["--estimators", "crfsuite,hmm", "--save", str(tmp_path)]
+    assert main(argv) == 0
+    rows, other = _table(capsys.readouterr().out)
+    assert rows["crfsuite"]["estimator"] == "CRFSuiteTagger()"
+    predicted = CRFSuiteTagger().fit(ner["X"], ner["y"]).predict(ner["X_test"])
+    f1 = entity_f1_score(ner["y_test"], predicted)
+    assert rows["crfsuite"]["f1"] == f"{f1:.4f}"
+    # Its features see the word before a span, which decides the type here.
+    assert f1 > float(rows["hmm"]["f1"])
+    assert other[-2] == "crfsuite: not saved (CRFSuiteTagger has no save method)"
+    assert [p.name for p in tmp_path.iterdir()] == ["hmm.skrnn"]
+
+
 def test_compare_verbose_rnn_and_note(corpus, capsys):
     argv = ["compare", "--train", corpus["train_tsv"], "--cv", "2", "--verbose"]
     assert main(argv + ["--estimators", "rnn,hmm", "--max-iter", "1"]) == 0
@@ -187,7 +347,9 @@ def test_compare_help_explains_every_option(capsys):
     for option in options:
         # An option's own help line, not only its place in the usage.
         assert re.search(rf"^  {option}\b.*\S.*$", out, re.M), option
-    for name in ["hmm", "hmm2", "rnn", "perceptron", "TOKEN<TAB>TAG"]:
+    names = ["hmm", "hmm2", "rnn", "perceptron", "crfsuite", "TOKEN<TAB>TAG",
+             "CoNLL-2002/2003", "-DOCSTART-", "entity", "invalid spans"]  # fmt: skip
+    for name in names:
         assert name in out
 
 
@@ -206,13 +368,39 @@ def _only_xpos_missing(path):
          "is not TOKEN<TAB>TAG: line 2 is CoNLL-U"),
         ("tsv", ["--train", "{f}", "--format", "conllu"],
          "is not CoNLL-U (10 tab-separated fields): line 1 is TOKEN<TAB>TAG"),
-        ("spaces", ["--train", "{f}"], "line 1 has 1 tab-separated field(s)"),
+        ("one_field", ["--train", "{f}"],
+         "line 1 has one field, a token without a tag: expected CoNLL"),
+        ("three_tabs", ["--train", "{f}"],
+         "line 1 has 3 tab-separated fields: neither CoNLL-U"),
         ("latin1", ["--train", "{f}"], "is not UTF-8 text"),
         ("tsv_bad_line", ["--train", "{f}"], "line 2: expected 'TOKEN<TAB>TAG'"),
         ("conllu", ["--train", "{f}", "--column", "xpos"], "has no xpos tags"),
         ("conllu", ["--train", "{f}", "--column", "deprel"],
          "argument --column: invalid choice: 'deprel'"),
         ("tsv", ["--train", "{f}", "--column", "upos"], "names a CoNLL-U column"),
+        ("conll", ["--train", "{f}", "--column", "xpos"],
+         "--column xpos names a CoNLL-U column, but {f} is CoNLL"),
+        ("tsv", ["--train", "{f}", "--column", "1"],
+         "--column 1 is a field number of CoNLL columns, but {f} is TOKEN<TAB>TAG"),
+        ("conllu", ["--train", "{f}", "--column", "-1"],
+         "--column -1 is a field number of CoNLL columns"),
+        ("conll", ["--train", "{f}", "--column", "0"], "--column 0 is the token's"),
+        ("conll", ["--train", "{f}", "--column", "2"],
+         "line 3: expected a token and its tag in whitespace-separated field 2, "
+         "got 2 field(s): 'I B-PER'"),
+        ("conll", ["--train", "{f}", "--column", "-3"], "field -3, got 2 field(s)"),
+        ("conll", ["--train", "{f}", "--column", "last"],
+         "argument --column: invalid choice: 'last'"),
+        ("conll_no_tag", ["--train", "{f}"],
+         "line 4: expected a token and its tag in whitespace-separated field -1, "
+         "got 1 field(s): 'ran'"),
+        ("conll", ["--train", "{f}", "--format", "tsv"],
+         "is not TOKEN<TAB>TAG: line 3 is CoNLL"),
+        ("conllu", ["--train", "{f}", "--format", "conll"],
+         "is not CoNLL (space-separated TOKEN ... TAG columns): line 2 is CoNLL-U"),
+        ("docstart", ["--train", "{f}"], "holds no sentences"),
+        ("conll", ["--train", "{f}", "--estimators", "hmm,crf"],
+         "choose from hmm, hmm2, rnn, rnn-crf, perceptron, crfsuite"),
         ("tsv", ["--train", "{f}", "--test", "{d}/missing.tsv"], "no such file"),
         ("tsv", ["--train", "{f}", "--estimators", "hmm,crf"],
          "unknown estimator 'crf' in --estimators; choose from hmm, hmm2, rnn"),
@@ -233,7 +421,11 @@ def test_compare_bad_input_is_one_line_and_status_2(
         "comments": b"# sent_id = 1\n\n",
         "conllu": b"# c\n1\tI\tI\tPRON\t_\t_\t0\troot\t_\t_\n",
         "tsv": b"I\tPRON\n\nran\tVERB\n",
-        "spaces": b"I PRON\n",
+        "one_field": b"I\n",
+        "three_tabs": b"I\tPRON\tx\n",
+        "conll": b"-DOCSTART- O\n\nI B-PER\n\nran O\n",
+        "conll_no_tag": b"-DOCSTART- O\n\nI B-PER\nran\n",
+        "docstart": b"-DOCSTART- -X- -X- O\n\n",
         "latin1": "caf\u00e9\tNOUN\n".encode("latin-1"),
         "tsv_bad_line": b"I\tPRON\nran\tVERB\tx\n",
     }
@@ -249,7 +441,7 @@ def test_compare_bad_input_is_one_line_and_status_2(
     lines = captured.err.splitlines()
     assert len(lines) == 1, captured.err
     assert lines[0].startswith("python -m skrnn compare: error: ")
-    assert message in lines[0]
+    assert message.format(f=path) in lines[0]
 
 
 def test_compare_error_from_the_command_line_has_no_traceback(tmp_path):
@@ -267,14 +459,17 @@ def test_compare_error_from_the_command_line_has_no_traceback(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "module, args, what",
+    "module, args, what, install",
     [
-        ("matplotlib", ["--plot", "out.png"], "--plot"),
-        ("nltk", ["--estimators", "hmm,perceptron"], "--estimators perceptron"),
+        ("matplotlib", ["--plot", "out.png"], "--plot", "matplotlib"),
+        ("nltk", ["--estimators", "hmm,perceptron"], "--estimators perceptron",
+         "nltk"),
+        ("sklearn_crfsuite", ["--estimators", "crfsuite"], "--estimators crfsuite",
+         "sklearn-crfsuite"),
     ],
-)
+)  # fmt: skip
 def test_compare_optional_package_absent(
-    monkeypatch, corpus, capsys, module, args, what
+    monkeypatch, corpus, capsys, module, args, what, install
 ):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
     with pytest.raises(SystemExit) as exc:
@@ -282,14 +477,16 @@ def test_compare_optional_package_absent(
     assert exc.value.code == 2
     assert capsys.readouterr().err == (
         f"python -m skrnn compare: error: {what} needs {module}, which is not "
-        f"installed (pip install {module}).\n"
+        f"installed (pip install {install}).\n"
     )
 
 
-def test_compare_plot_writes_a_png(corpus, tmp_path, capsys):
+@pytest.mark.parametrize("data", ["corpus", "ner"])  # ner: entity F1 bars too
+def test_compare_plot_writes_a_png(data, request, tmp_path, capsys):
     pytest.importorskip("matplotlib", reason="--plot needs matplotlib")
     from matplotlib.image import imread
 
+    corpus = request.getfixturevalue(data)
     out = tmp_path / "compare.png"
     argv = ["compare", "--train", corpus["train"], "--cv", "2", "--plot", str(out)]
     assert main(argv + ["--estimators", "hmm,hmm2"]) == 0
