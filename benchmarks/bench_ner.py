@@ -53,6 +53,11 @@ RNN_CONFIGS = {
         "output": "crf",
         "char_encoder": "cnn",
     },
+    "RNNTagger(output='crf', char_encoder='cnn', adversarial=0.2)": {
+        "output": "crf",
+        "char_encoder": "cnn",
+        "adversarial": 0.2,
+    },
 }
 for _name, _params in RNN_CONFIGS.items():
     MODELS[_name] = (lambda seed, p=_params: RNNTagger(random_state=seed, **p), True)

@@ -108,6 +108,8 @@ for _first in (0, 2, 4):
         )
     )
     SEED_GROUPS[_name] = f"{_VOTE} seeds *"
+# The CRF output layer (issue 29: no worse than the softmax on UPOS).
+register_seeds("RNNTagger(output='crf') seed {seed}", output="crf")
 # Pretrained word vectors (the bench extra).
 register_seeds("RNNTagger(embeddings=glove50) seed {seed}", embeddings="glove50")
 
