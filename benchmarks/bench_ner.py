@@ -29,7 +29,6 @@ import numpy as np
 from _summary import mean_range
 
 from skrnn import HMMTagger, RNNTagger
-from skrnn._entities import invalid_transitions
 from skrnn._peers import CRFSuiteTagger
 from skrnn.datasets import load_conll
 from skrnn.metrics import (
@@ -37,6 +36,7 @@ from skrnn.metrics import (
     entity_precision_score,
     entity_recall_score,
     flat_accuracy_score,
+    invalid_transitions,
 )
 
 # name -> (factory of seed, seeded)

@@ -564,7 +564,7 @@ def invalid_transitions(y, scheme=None):
 
     Examples
     --------
-    >>> from skrnn._entities import invalid_transitions
+    >>> from skrnn.metrics import invalid_transitions
     >>> invalid_transitions([["B-PER", "I-PER", "O"], ["O", "I-LOC", "I-ORG"]])
     2
     >>> invalid_transitions([["B-PER", "I-PER", "O"]], scheme="IOBES")

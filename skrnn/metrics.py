@@ -24,9 +24,11 @@ from ._entities import (
     entity_f1_score,
     entity_precision_score,
     entity_recall_score,
+    invalid_transitions,
 )
 
 __all__ = [
+    "invalid_transitions",
     "entity_classification_report",
     "entity_f1_macro_scorer",
     "entity_f1_score",

@@ -3,7 +3,6 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from skrnn._entities import invalid_transitions
 from skrnn.datasets import (
     data_dir,
     load_conll,
@@ -15,7 +14,7 @@ from skrnn.datasets import (
     make_sequence_classification,
     make_tagging,
 )
-from skrnn.metrics import entity_f1_score
+from skrnn.metrics import entity_f1_score, invalid_transitions
 
 UPOS = {
     "ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART",

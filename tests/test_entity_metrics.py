@@ -12,7 +12,6 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from skrnn import HMMTagger
-from skrnn._entities import invalid_transitions
 from skrnn.metrics import (
     entity_classification_report,
     entity_f1_macro_scorer,
@@ -22,6 +21,7 @@ from skrnn.metrics import (
     entity_precision_scorer,
     entity_recall_score,
     entity_recall_scorer,
+    invalid_transitions,
 )
 
 SCORES = {

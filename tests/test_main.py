@@ -11,7 +11,6 @@ from sklearn.model_selection import KFold, cross_val_score
 
 from skrnn import HMMTagger
 from skrnn.__main__ import _classify, _parser, _tag, main
-from skrnn._entities import invalid_transitions
 from skrnn._lm_demo import make_grammar
 from skrnn.datasets import make_entity_tagging, make_tagging
 from skrnn.metrics import (
@@ -19,6 +18,7 @@ from skrnn.metrics import (
     entity_precision_score,
     entity_recall_score,
     flat_accuracy_scorer,
+    invalid_transitions,
 )
 
 
