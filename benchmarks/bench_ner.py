@@ -46,9 +46,12 @@ MODELS = {
 }
 
 RNN_CONFIGS = {
-    "RNNTagger()": {},
+    "RNNTagger(output='softmax')": {"output": "softmax"},
     "RNNTagger(output='crf')": {"output": "crf"},
-    "RNNTagger(char_encoder='cnn')": {"char_encoder": "cnn"},
+    "RNNTagger(output='softmax', char_encoder='cnn')": {
+        "output": "softmax",
+        "char_encoder": "cnn",
+    },
     "RNNTagger(output='crf', char_encoder='cnn')": {
         "output": "crf",
         "char_encoder": "cnn",
@@ -107,7 +110,7 @@ def _run(model, X, y, X_test, y_test):
         "epochs": len(history) if history else None,
     }
     rows = {"": {**_scores(y_test, y_pred), **timing}}
-    if getattr(model, "tag_scheme_", None) is not None and model.output == "softmax":
+    if getattr(model, "tag_scheme_", None) is not None and model.output_ == "softmax":
         scheme, model.tag_scheme_ = model.tag_scheme_, None
         rows[", tag by tag"] = {**_scores(y_test, model.predict(X_test)), **timing}
         model.tag_scheme_ = scheme

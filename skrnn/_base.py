@@ -417,7 +417,7 @@ class BaseRNN(BaseEstimator):
             linear_vocab_sizes=self._linear_vocab_sizes(),
             characters=self._characters(),
             adversarial=getattr(self, "adversarial", 0.0),
-            output=getattr(self, "output", "softmax"),
+            output=getattr(self, "output_", "softmax"),
             allowed=self._allowed_transitions(),
             dtype=dtype,
         )

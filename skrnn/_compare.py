@@ -87,6 +87,7 @@ def _estimators(args):
         "hmm2": lambda: HMMTagger(order=2),
         "rnn": lambda: RNNTagger(**rnn),
         "rnn-crf": lambda: RNNTagger(output="crf", **rnn),
+        "rnn-softmax": lambda: RNNTagger(output="softmax", **rnn),
         "perceptron": lambda: NLTKPerceptronTagger(random_state=args.random_state),
         "crfsuite": lambda: CRFSuiteTagger(),
     }
@@ -517,8 +518,9 @@ def add_arguments(parser):
         default="hmm,hmm2,rnn",
         metavar="LIST",
         help="comma-separated: hmm = HMMTagger(), hmm2 = HMMTagger(order=2), "
-        "rnn = RNNTagger(random_state=SEED), rnn-crf = the same with "
-        "output='crf', perceptron = NLTK's "
+        "rnn = RNNTagger(random_state=SEED) (a CRF output for entity tags, "
+        "a softmax for others), rnn-crf and rnn-softmax = the same with "
+        "output='crf' or 'softmax', perceptron = NLTK's "
         "PerceptronTagger, 5 iterations (needs nltk), crfsuite = sklearn-crfsuite's "
         "CRF on its tutorial's word features (needs sklearn-crfsuite) (default: "
         "%(default)s)",

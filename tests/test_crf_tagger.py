@@ -92,9 +92,10 @@ def test_softmax_without_rules_breaks_spans_that_the_rules_mend(entities):
     rng = np.random.default_rng(0)
     words = sorted({w for s in X for w in s})
     noise = [list(rng.choice(words, size=rng.integers(1, 12))) for _ in range(300)]
-    free = RNNTagger(tag_scheme=None, random_state=0, **SMALL).fit(X, y)
+    free = RNNTagger(output="softmax", tag_scheme=None, random_state=0, **SMALL)
+    free.fit(X, y)
     assert free.tag_scheme_ is None
-    ruled = RNNTagger(random_state=0, **SMALL).fit(X, y)
+    ruled = RNNTagger(output="softmax", random_state=0, **SMALL).fit(X, y)
     assert _invalid(ruled, free.predict(noise)) > 0
     # the rules change the decoding only: the per-token probabilities agree
     for a, b in zip(free.predict_proba(noise), ruled.predict_proba(noise), strict=True):
@@ -215,6 +216,20 @@ def test_crf_partial_fit_rejects_tags_that_break_the_scheme(entities):
     tagger.partial_fit(X[:10], y[:10])
     with pytest.raises(ValueError, match="breaks the IOB2 scheme"):
         tagger.partial_fit([["a", "b"]], [["O", "I-PER"]])
+
+
+def test_auto_output_is_the_crf_for_entity_tags_only(entities):
+    X, y, _, _ = entities
+    ner = RNNTagger(random_state=0, **SMALL).fit(X, y)
+    assert (ner.tag_scheme_, ner.output_) == ("IOB2", "crf")
+    assert "crf.trans" in ner.params_
+    X_pos, y_pos = make_tagging(50, random_state=0)
+    pos = RNNTagger(random_state=0, **SMALL).fit(X_pos, y_pos)
+    assert (pos.tag_scheme_, pos.output_) == (None, "softmax")
+    assert "crf.trans" not in pos.params_
+    # entity tags without rules: no scheme, so the softmax
+    free = RNNTagger(tag_scheme=None, random_state=0, **SMALL).fit(X, y)
+    assert free.output_ == "softmax"
 
 
 def test_crf_on_part_of_speech_tags_has_no_rules_and_learns():

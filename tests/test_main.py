@@ -212,7 +212,8 @@ def _entity_row(y_true, y_pred):
 
 def test_compare_conll_cv_prints_entity_scores_and_invalid_spans(ner, capsys):
     argv = ["compare", "--train", ner["train"], "--cv", "3"]
-    assert main(argv + ["--estimators", "hmm,rnn,rnn-crf", "--max-iter", "1"]) == 0
+    estimators = ["--estimators", "hmm,rnn,rnn-softmax", "--max-iter", "1"]
+    assert main(argv + estimators) == 0
     rows, other = _table(capsys.readouterr().out)
     n_tags = len({t for tags in ner["y"] for t in tags})
     assert other[0] == (
@@ -230,7 +231,7 @@ def test_compare_conll_cv_prints_entity_scores_and_invalid_spans(ner, capsys):
         r"entity F1 +invalid spans +fit s +predict s$",
         other[4],
     )
-    assert list(rows) == ["hmm", "rnn", "rnn-crf"]
+    assert list(rows) == ["hmm", "rnn", "rnn-softmax"]
     # The hmm row, computed by hand on the same folds.
     X, y = ner["X"], ner["y"]
     scores, invalid = [], 0
@@ -248,7 +249,7 @@ def test_compare_conll_cv_prints_entity_scores_and_invalid_spans(ner, capsys):
     assert invalid > 0
     assert rows["hmm"]["invalid"] == str(invalid)
     # RNNTagger decodes under the IOB2 rules it detected, softmax or CRF
-    for name in ("rnn", "rnn-crf"):
+    for name in ("rnn", "rnn-softmax"):
         assert rows[name]["f1_std"] is not None and rows[name]["invalid"] == "0"
 
 
@@ -400,7 +401,7 @@ def _only_xpos_missing(path):
          "is not CoNLL (space-separated TOKEN ... TAG columns): line 2 is CoNLL-U"),
         ("docstart", ["--train", "{f}"], "holds no sentences"),
         ("conll", ["--train", "{f}", "--estimators", "hmm,crf"],
-         "choose from hmm, hmm2, rnn, rnn-crf, perceptron, crfsuite"),
+         "choose from hmm, hmm2, rnn, rnn-crf, rnn-softmax, perceptron, crfsuite"),
         ("tsv", ["--train", "{f}", "--test", "{d}/missing.tsv"], "no such file"),
         ("tsv", ["--train", "{f}", "--estimators", "hmm,crf"],
          "unknown estimator 'crf' in --estimators; choose from hmm, hmm2, rnn"),

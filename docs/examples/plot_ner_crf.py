@@ -46,8 +46,8 @@ X_test, y_test = X[100:], y[100:]
 print(" ".join(f"{word}/{tag}" for word, tag in zip(X[2], y[2], strict=True)))
 
 variants = {
-    "softmax, no rules": dict(tag_scheme=None),
-    "softmax + IOB2 rules": dict(),  # tag_scheme="auto" finds IOB2
+    "softmax, no rules": dict(output="softmax", tag_scheme=None),
+    "softmax + IOB2 rules": dict(output="softmax"),  # tag_scheme="auto" finds IOB2
     "CRF, no rules": dict(output="crf", tag_scheme=None),
     "CRF + IOB2 rules": dict(output="crf"),
 }
