@@ -1,0 +1,141 @@
+/* GRU gate arithmetic: see gru_gates.h.
+ *
+ * Compiled on its own (setup.py) with -O3 -fno-math-errno -fopenmp-simd, so
+ * that gcc vectorises the loops below (#pragma omp simd) and calls glibc's
+ * libmvec for exp/expf (e.g. _ZGVdN8v_expf for AVX2); the extension links with
+ * -lmvec.
+ *
+ * -ffast-math is NOT needed for that: glibc's <math.h> declares the vector
+ * variants (`declare simd`) only when __FAST_MATH__ is defined, so this file
+ * declares them itself otherwise (below). The default build keeps IEEE
+ * semantics: no finite-math assumption, no reassociation. SKRNN_FAST_MATH=1
+ * builds this file with -ffast-math instead (as the issue's first prototype
+ * did); even then -ffast-math is given at compile time of this file only,
+ * never at link time (at link time gcc < 13 adds crtfastmath.o, which sets
+ * flush-to-zero for the whole Python process when the module is imported).
+ *
+ * NaN and inf: nothing here compares, clamps or selects on a value, so even
+ * under -ffast-math no finite-math assumption can be exploited: a NaN entering
+ * a step flows through exp, +, *, / and leaves as NaN (the caller's NaN-loss
+ * check still fires); an overflowing exp gives inf and 1 / (1 + inf) = 0, the
+ * limit. libmvec handles NaN/inf lanes itself. test_proto.py checks both.
+ *
+ * Each function is compiled three times (target_clones) and picked at load
+ * time by the CPU: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the
+ * baseline (SSE2), so that a build is portable without -march=native.
+ *
+ * Rows are the outer loop and the SIMD loop runs along one row: every row is
+ * computed by the same instructions whichever block of rows (thread) it is
+ * part of, which keeps results independent of the number of threads.
+ */
+#include <math.h>
+#include "gru_gates.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__FAST_MATH__)
+/* glibc's libmvec entry points, as <bits/math-vector.h> would declare them */
+__attribute__((__simd__("notinbranch"))) float expf(float);
+__attribute__((__simd__("notinbranch"))) double exp(double);
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(SKRNN_NO_CLONES)
+#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+#define GRU_FWD(NAME, T, EXP)                                                  \
+    CLONES void NAME(int nb, int H, const T *xp, const T *rec, const T *b_hn,  \
+                     const T *h_prev, T *gates, T *rec_n, T *h)                \
+    {                                                                          \
+        const long G = 3L * H;                                                 \
+        for (long b = 0; b < nb; b++) {                                        \
+            const T *restrict xr = xp + b * G, *restrict xz = xr + H;          \
+            const T *restrict xn = xz + H;                                     \
+            const T *restrict cr = rec + b * G, *restrict cz = cr + H;         \
+            const T *restrict cn = cz + H;                                     \
+            const T *restrict bh = b_hn;                                       \
+            const T *restrict hp = h_prev + b * H;                             \
+            T *restrict gr = gates + b * G, *restrict gz = gr + H;             \
+            T *restrict gn = gz + H;                                           \
+            T *restrict rn = rec_n + b * H;                                    \
+            T *restrict hn = h + b * H;                                        \
+            _Pragma("omp simd")                                                \
+            for (long j = 0; j < H; j++) {                                     \
+                T r = (T)1 / ((T)1 + EXP(-(xr[j] + cr[j])));                   \
+                T z = (T)1 / ((T)1 + EXP(-(xz[j] + cz[j])));                   \
+                T recn = cn[j] + bh[j];                                        \
+                T a = r * recn + xn[j];                                        \
+                T n = (T)2 / ((T)1 + EXP((T)-2 * a)) - (T)1;                   \
+                gr[j] = r;                                                     \
+                gz[j] = z;                                                     \
+                gn[j] = n;                                                     \
+                rn[j] = recn;                                                  \
+                hn[j] = (hp[j] - n) * z + n;                                   \
+            }                                                                  \
+        }                                                                      \
+    }
+
+#define GRU_BWD(NAME, T)                                                       \
+    CLONES void NAME(int nb, int H, const T *dhs, const T *gates,              \
+                     const T *rec_n, const T *h_prev, T *dh, T *drec, T *dxp)  \
+    {                                                                          \
+        const long G = 3L * H;                                                 \
+        for (long b = 0; b < nb; b++) {                                        \
+            const T *restrict dy = dhs + b * H;                                \
+            const T *restrict gr = gates + b * G, *restrict gz = gr + H;       \
+            const T *restrict gn = gz + H;                                     \
+            const T *restrict rn = rec_n + b * H;                              \
+            const T *restrict hp = h_prev + b * H;                             \
+            T *restrict d = dh + b * H;                                        \
+            T *restrict dr_r = drec + b * G, *restrict dr_z = dr_r + H;        \
+            T *restrict dr_n = dr_z + H;                                       \
+            T *restrict dx_r = dxp + b * G, *restrict dx_z = dx_r + H;         \
+            T *restrict dx_n = dx_z + H;                                       \
+            _Pragma("omp simd")                                                \
+            for (long j = 0; j < H; j++) {                                     \
+                T r = gr[j], z = gz[j], n = gn[j];                             \
+                T dhj = d[j] + dy[j];                                          \
+                T dnp = dhj * (((T)1 - z) * ((T)1 - n * n));                   \
+                T d_r = dnp * rn[j] * (r * ((T)1 - r));                        \
+                T d_z = dhj * ((hp[j] - n) * (z * ((T)1 - z)));                \
+                dr_r[j] = d_r;                                                 \
+                dr_z[j] = d_z;                                                 \
+                dr_n[j] = dnp * r;                                             \
+                dx_r[j] = d_r;                                                 \
+                dx_z[j] = d_z;                                                 \
+                dx_n[j] = dnp;                                                 \
+                d[j] = dhj * z;                                                \
+            }                                                                  \
+        }                                                                      \
+    }
+
+GRU_FWD(gru_fwd_gates_f, float, expf)
+GRU_FWD(gru_fwd_gates_d, double, exp)
+GRU_BWD(gru_bwd_gates_f, float)
+GRU_BWD(gru_bwd_gates_d, double)
+
+const char *gru_gates_mode(void)
+{
+#ifdef __FAST_MATH__
+    return "-ffast-math";
+#else
+    return "IEEE (no -ffast-math)";
+#endif
+}
+
+const char *gru_gates_isa(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(SKRNN_NO_CLONES)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4"))
+        return "x86-64-v4 (AVX-512)";
+    if (__builtin_cpu_supports("x86-64-v3"))
+        return "x86-64-v3 (AVX2+FMA)";
+    return "x86-64 baseline (SSE2)";
+#else
+    return "no dispatch";
+#endif
+}
