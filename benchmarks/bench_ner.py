@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _cli import split_names
 from _summary import mean_range
 
 from skrnn import HMMTagger, RNNTagger
@@ -69,17 +70,6 @@ RNN_CONFIGS = {
 }
 for _name, _params in RNN_CONFIGS.items():
     MODELS[_name] = (lambda seed, p=_params: RNNTagger(random_state=seed, **p), True)
-
-
-def _split_names(models):
-    """The names in ``--models``: split at the commas outside parentheses."""
-    names, depth, start = [], 0, 0
-    for i, char in enumerate(models):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            names.append(models[start:i].strip())
-            start = i + 1
-    return [*names, models[start:].strip()]
 
 
 def _scores(y_true, y_pred):
@@ -155,7 +145,7 @@ def main(argv=None):
     test_file = "esp.testa" if args.split == "dev" else "esp.testb"
     X_test, y_test = load_conll(folder / test_file)
     seeds = [int(s) for s in args.seeds.split(",")]
-    names = _split_names(args.models)
+    names = split_names(args.models)
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         parser.error(f"unknown models {unknown}; choose from {list(MODELS)}")

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _cli import split_names
 from _summary import mean_range
 
 from skrnn import HMMTagger, RNNTagger, VotingTagger
@@ -213,18 +214,6 @@ def _crf():
     return _CRFAdapter()
 
 
-def _split_names(models):
-    """The names in ``--models``: split at the commas outside parentheses, since
-    the names hold parameter lists."""
-    names, depth, start = [], 0, 0
-    for i, char in enumerate(models):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            names.append(models[start:i])
-            start = i + 1
-    return [*names, models[start:]]
-
-
 def _run(factory, X, y, X_test, repeat):
     """Best-of-``repeat`` fit and predict times, and the predictions."""
     fit_s, predict_s = [], []
@@ -265,7 +254,7 @@ def main(argv=None):
     ewt = Path(args.data) / "ud_english_ewt"
     X, y = load_conllu(ewt / "en_ewt-ud-train.conllu")
     X_test, y_test = load_conllu(ewt / f"en_ewt-ud-{args.split}.conllu")
-    names = list(TAGGERS) if args.models is None else _split_names(args.models)
+    names = list(TAGGERS) if args.models is None else split_names(args.models)
 
     gold = np.array(list(itertools.chain.from_iterable(y_test)))
     seen = set(itertools.chain.from_iterable(X))
