@@ -15,7 +15,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import split_sequences, validate_sequences
+from ._engine.crf import viterbi
 from ._persistence import SaveMixin
+from ._tag_schemes import transitions
 from ._tagging import TaggerMixin
 
 __all__ = ["VotingTagger"]
@@ -51,7 +53,9 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
         voting. A tagger set to ``"drop"`` is left out.
     voting : {"soft", "hard"}, default="soft"
         ``"soft"`` averages the taggers' per-token probabilities (weighted by
-        ``weights``) and takes the argmax; ``"hard"`` counts their predicted
+        ``weights``) and takes the argmax (when every tagger keeps to the same
+        span rules, ``RNNTagger``'s ``tag_scheme_``, the most probable tag
+        sequence that keeps to them); ``"hard"`` counts their predicted
         tags, ties going to the first class in ``classes_``. Soft is the
         default, unlike ``VotingClassifier``, because every skrnn tagger gives
         calibrated probabilities and the average of them is the more accurate.
@@ -231,7 +235,19 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
 
     def _predict_flat(self, X, lengths):
         scores, sequences = self._average(X, lengths)
-        return self.classes_[scores.argmax(axis=1)], sequences
+        scheme = self._tag_scheme()
+        if scheme is None:
+            return self.classes_[scores.argmax(axis=1)], sequences
+        rules = transitions(self.classes_, scheme)
+        return self.classes_[_best_valid(scores, sequences.lengths, rules)], sequences
+
+    def _tag_scheme(self):
+        """The span rules every tagger keeps to (their ``tag_scheme_``, when
+        all have the same), which a soft vote keeps to as well; else None."""
+        schemes = {getattr(est, "tag_scheme_", None) for est in self.estimators_}
+        if self.voting != "soft" or len(schemes) != 1:
+            return None
+        return schemes.pop()
 
     def _average(self, X, lengths):
         """``(n_tokens, n_classes)``: the taggers' weighted mean probabilities
@@ -249,6 +265,23 @@ class VotingTagger(SaveMixin, TaggerMixin, _BaseComposition, BaseEstimator):
                 scores = tags[:, None] == est.classes_[None, :]
             total[:, np.searchsorted(self.classes_, est.classes_)] += weight * scores
         return total / weights.sum(), sequences
+
+
+def _best_valid(proba, lengths, rules):
+    """Each token's tag in the most probable tag sequence (the product of its
+    tokens' averaged probabilities) that keeps to ``rules``, by Viterbi over
+    the sequences padded into one batch."""
+    lengths = lengths[lengths > 0]
+    if lengths.size == 0:
+        return proba.argmax(axis=1)
+    mask = np.arange(lengths.max())[:, None] < lengths[None, :]
+    emissions = np.zeros(mask.shape + proba.shape[1:])
+    # a tag that no tagger gives any probability stays a (very bad) choice, so
+    # that a valid path always has a finite score
+    emissions.transpose(1, 0, 2)[mask.T] = np.log(np.maximum(proba, 1e-300))
+    start, trans, end = rules.penalties(np.float64)
+    path, _ = viterbi(emissions, mask, trans, start, end)
+    return path.T[mask.T]
 
 
 def _lengths_kwarg(lengths):

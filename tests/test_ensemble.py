@@ -228,3 +228,39 @@ def test_a_loaded_vote_predicts_as_the_original(data, tmp_path):
         np.concatenate(loaded.predict_proba(X_test)),
         np.concatenate(vote.predict_proba(X_test)),
     )
+
+
+def test_a_soft_vote_of_taggers_with_span_rules_keeps_to_them():
+    from skrnn._engine.crf import viterbi
+    from skrnn._tag_schemes import transitions
+    from skrnn.datasets import make_entity_tagging
+    from skrnn.metrics import invalid_transitions
+
+    X, y = make_entity_tagging(120, random_state=0)
+    small = dict(hidden_size=16, num_layers=1, max_iter=2, output="softmax")
+    members = [(f"r{s}", RNNTagger(random_state=s, **small)) for s in (0, 1)]
+    vote = VotingTagger(members).fit(X, y)
+    rng = np.random.default_rng(0)
+    words = sorted({w for s in X for w in s})
+    noise = [list(rng.choice(words, size=rng.integers(1, 10))) for _ in range(100)]
+    predicted = vote.predict(noise)
+    assert invalid_transitions(predicted, scheme="IOB2") == 0
+    # the most probable valid sequence under the averaged probabilities
+    rules = transitions(vote.classes_, "IOB2")
+    start, trans, end = rules.penalties(np.float64)
+    for tokens, proba, tags in zip(
+        noise[:10], vote.predict_proba(noise[:10]), predicted[:10], strict=True
+    ):
+        mask = np.ones((len(tokens), 1), dtype=bool)
+        path, _ = viterbi(np.log(proba)[:, None], mask, trans, start, end)
+        np.testing.assert_array_equal(vote.classes_[path[:, 0]], tags)
+    # members without rules: the argmax of the average, broken spans and all
+    free = [
+        (f"r{s}", RNNTagger(random_state=s, tag_scheme=None, **small)) for s in (0, 1)
+    ]
+    free_vote = VotingTagger(free).fit(X, y)
+    proba = free_vote.predict_proba(noise)
+    argmax = [free_vote.classes_[p.argmax(axis=1)] for p in proba]
+    for a, b in zip(free_vote.predict(noise), argmax, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert invalid_transitions(argmax, scheme="IOB2") > 0
