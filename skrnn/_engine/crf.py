@@ -215,7 +215,10 @@ class ChainOutput:
         self.crf = crf
         if allowed is None:
             allowed = (np.ones(n_tags), np.ones((n_tags, n_tags)), np.ones(n_tags))
-        self.allowed = tuple(np.asarray(a, dtype=bool) for a in allowed)
+        # (start, trans, end) as scores to add: 0 where allowed, -inf where not
+        self.penalties = tuple(
+            np.where(np.asarray(a, dtype=bool), 0.0, -np.inf) for a in allowed
+        )
 
     def init_params(self, dtype):
         if not self.crf:
@@ -230,9 +233,7 @@ class ChainOutput:
     def _scores(self, params, dtype):
         """``(trans, start, end)``: the parameters (none for a softmax) plus 0 or
         ``-inf`` by ``allowed``."""
-        start, trans, end = (
-            np.where(a, 0.0, -np.inf).astype(dtype) for a in self.allowed
-        )
+        start, trans, end = (a.astype(dtype) for a in self.penalties)
         if self.crf:
             trans = trans + params["crf.trans"]
             start = start + params["crf.start"]
@@ -285,11 +286,11 @@ class ChainOutput:
         """``(B,)`` log-probability of the tag paths ``batch.targets``."""
         mask = batch.mask
         emissions = self._emissions(logits, mask)
-        trans, start, end = self._scores(params, logits.dtype)
         tags = _padded(batch.targets, mask)
         if not self.crf:  # the softmax's own probability, tag by tag
-            return path_scores(emissions, mask, *(np.zeros_like(a) for a in (
-                trans, start, end)), tags)
+            emitted = np.take_along_axis(emissions, tags[:, :, None], axis=2)
+            return (emitted[:, :, 0] * mask).sum(axis=0)
+        trans, start, end = self._scores(params, logits.dtype)
         score = path_scores(emissions, mask, trans, start, end, tags)
         return score - forward(emissions, mask, trans, start, end)[1]
 
