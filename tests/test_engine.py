@@ -721,7 +721,8 @@ def test_directions_on_two_threads_give_the_serial_result(cell, monkeypatch):
     monkeypatch.setattr(net.rnn.cell, "forward", spy)
     with threads(2):
         loss, grads = net.loss_and_grad(params, batch, initial_state=state)
-    assert len(workers) == 2  # the backward direction ran on the pool's thread
+    # the backward direction ran on a thread of the pool (of any size)
+    assert "MainThread" in workers and len(workers) >= 2
     assert loss == pytest.approx(serial_loss, rel=1e-12)
     for name, grad in serial_grads.items():
         np.testing.assert_allclose(

@@ -16,8 +16,9 @@ on a machine whose cores are shared with other work a 2-thread GEMM was measured
 (1, the default, is plain ``a @ b``). ``map_threads`` shares independent pieces of
 work among the same threads: the two directions of a bidirectional layer, whose
 time loops are serial chains of small products, each run on a core of its own.
-The setting is per thread, so work handed to a thread of the pool computes its
-products serially and never waits for the pool it runs in.
+The setting is per thread: work handed to a thread of the pool gets its share of
+the threads, and the shares add up to no more than the pool, so no work ever
+waits for the pool it runs in.
 """
 
 import os
@@ -61,12 +62,20 @@ def threads(n_threads):
 
 def map_threads(function, items):
     """``[function(item) for item in items]``, the items spread over the threads
-    that ``threads`` allows (the calling thread takes the first)."""
+    that ``threads`` allows (the calling thread takes the first), each item
+    allowed an equal share of them (a compiled time loop runs on its share)."""
     items = list(items)
-    if thread_count() == 1 or len(items) == 1:
+    n = thread_count()
+    if n == 1 or len(items) == 1:
         return [function(item) for item in items]
-    futures = [_state["pool"].submit(function, item) for item in items[1:]]
-    return [function(items[0])] + [future.result() for future in futures]
+    share = max(1, n // len(items))
+
+    def run(item):
+        with threads(share):
+            return function(item)
+
+    futures = [_state["pool"].submit(run, item) for item in items[1:]]
+    return [run(items[0])] + [future.result() for future in futures]
 
 
 def matmul(a, b):

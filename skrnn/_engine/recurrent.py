@@ -13,7 +13,7 @@ outputs are gathered back.
 
 import numpy as np
 
-from .cells import CELLS
+from .compiled_cells import cell_class
 from .gemm import map_threads, matmul
 
 
@@ -28,7 +28,7 @@ class RecurrentStack:
     def __init__(
         self, cell, input_size, hidden_size, num_layers=1, bidirectional=False
     ):
-        self.cell = CELLS[cell]()
+        self.cell = cell_class(cell)()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers

@@ -3,22 +3,15 @@
  * Compiled on its own (setup.py) with -O3 -fno-math-errno -fopenmp-simd, so
  * that gcc vectorises the loops below (#pragma omp simd) and calls glibc's
  * libmvec for exp/expf (e.g. _ZGVdN8v_expf for AVX2); the extension links with
- * -lmvec.
+ * -lmvec. No -ffast-math: glibc's <math.h> declares the vector variants only
+ * under __FAST_MATH__, so this file declares them itself; and under
+ * -ffast-math gcc divides by a reciprocal estimate, which turns a saturated
+ * float32 gate (1 / (1 + inf)) into NaN, a spurious NaN loss.
  *
- * -ffast-math is NOT needed for that: glibc's <math.h> declares the vector
- * variants (`declare simd`) only when __FAST_MATH__ is defined, so this file
- * declares them itself otherwise (below). The default build keeps IEEE
- * semantics: no finite-math assumption, no reassociation. SKRNN_FAST_MATH=1
- * builds this file with -ffast-math instead (as the issue's first prototype
- * did); even then -ffast-math is given at compile time of this file only,
- * never at link time (at link time gcc < 13 adds crtfastmath.o, which sets
- * flush-to-zero for the whole Python process when the module is imported).
- *
- * NaN and inf: nothing here compares, clamps or selects on a value, so even
- * under -ffast-math no finite-math assumption can be exploited: a NaN entering
- * a step flows through exp, +, *, / and leaves as NaN (the caller's NaN-loss
- * check still fires); an overflowing exp gives inf and 1 / (1 + inf) = 0, the
- * limit. libmvec handles NaN/inf lanes itself. test_proto.py checks both.
+ * NaN and inf: nothing here compares, clamps or selects on a value, so a NaN
+ * entering a step flows through exp, +, *, / and leaves as NaN (the fit's
+ * NaN-loss check still fires); an overflowing exp gives inf and
+ * 1 / (1 + inf) = 0, the limit. tests/test_compiled_cells.py checks both.
  *
  * Each function is compiled three times (target_clones) and picked at load
  * time by the CPU: x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the
@@ -115,15 +108,6 @@ GRU_FWD(gru_fwd_gates_f, float, expf)
 GRU_FWD(gru_fwd_gates_d, double, exp)
 GRU_BWD(gru_bwd_gates_f, float)
 GRU_BWD(gru_bwd_gates_d, double)
-
-const char *gru_gates_mode(void)
-{
-#ifdef __FAST_MATH__
-    return "-ffast-math";
-#else
-    return "IEEE (no -ffast-math)";
-#endif
-}
 
 const char *gru_gates_isa(void)
 {

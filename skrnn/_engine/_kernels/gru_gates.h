@@ -1,8 +1,7 @@
 /* Gate arithmetic of the GRU cell, one step for a block of rows.
  *
- * Implemented in gru_gates.c, compiled on its own with -O3 and, only if
- * SKRNN_FAST_MATH=1, -ffast-math (see setup.py). Layouts are row-major, one row per batch
- * element: G = 3H, gates r | z | n.
+ * Implemented in gru_gates.c, compiled on its own (see setup.py). Layouts are
+ * row-major, one row per batch element: G = 3H, gates r | z | n.
  *
  * Forward, per row (rec = h_prev @ W_rec, without any bias):
  *   r = sigmoid(xp_r + rec_r)          z = sigmoid(xp_z + rec_z)
@@ -36,7 +35,5 @@ void gru_bwd_gates_d(int nb, int H, const double *dhs, const double *gates,
 
 /* which vector variant the dispatcher picked (for the README / bench) */
 const char *gru_gates_isa(void);
-/* whether gru_gates.c was compiled with -ffast-math */
-const char *gru_gates_mode(void);
 
 #endif

@@ -1,0 +1,69 @@
+"""Build the compiled time loops of the recurrent cells (skrnn/_engine/_kernels).
+
+Everything else about the package is in pyproject.toml; this file only adds the
+extensions, which setuptools cannot describe declaratively because each cell's
+gate helper needs flags of its own:
+- ``<cell>.pyx`` (Cython: the time loops, the BLAS calls through
+  ``scipy.linalg.cython_blas``): ``-O3``;
+- ``<cell>_gates.c`` (the gate arithmetic of a step): ``-O3 -fno-math-errno
+  -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
+  (libmvec, linked with ``-lmvec``); compiled first and linked as an object.
+No ``-march=native``: the gate helpers carry per-CPU clones (target_clones),
+so a wheel built here runs on any x86-64.
+
+No OpenMP runtime: the loops release the GIL and the engine's own threads run
+them (``skrnn/_engine/compiled_cells.py``).
+
+The extensions are optional: where they cannot be built (no C compiler),
+``pip install`` still succeeds and the engine runs its NumPy cells,
+which are the reference anyway (``skrnn._engine.compiled_cells``).
+"""
+
+import sys
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+KERNELS = "skrnn/_engine/_kernels"
+CELLS = ["gru"]
+GATE_FLAGS = ["-O3", "-fno-math-errno", "-fopenmp-simd"]
+LOOP_FLAGS = ["-O3"]
+GLIBC = sys.platform.startswith("linux")
+
+
+class BuildExt(build_ext):
+    """Compile each extension's gate helper with its own flags, then the
+    extension itself."""
+
+    def build_extension(self, ext):
+        cell = ext.name.rsplit(".", 1)[1]
+        ext.extra_objects = list(ext.extra_objects) + self.compiler.compile(
+            [f"{KERNELS}/{cell}_gates.c"],
+            output_dir=self.build_temp,
+            include_dirs=[KERNELS],
+            extra_postargs=GATE_FLAGS,
+            depends=ext.depends,
+        )
+        super().build_extension(ext)
+
+
+def _extension(cell):
+    return Extension(
+        f"skrnn._engine._kernels.{cell}",
+        sources=[f"{KERNELS}/{cell}.pyx"],
+        depends=[f"{KERNELS}/{cell}_gates.h", f"{KERNELS}/_common.pxd"],
+        include_dirs=[KERNELS],
+        extra_compile_args=LOOP_FLAGS,
+        libraries=["mvec", "m"] if GLIBC else [],
+        optional=True,
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [_extension(cell) for cell in CELLS],
+        compiler_directives={"language_level": 3},
+    ),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,126 @@
+"""The cells' time loops compiled, for the engine's default path.
+
+``cells.py`` is the reference: each cell's time loop in NumPy, as the slides
+write it. The cells here have the same parameters, interface, cache and results
+(to float rounding; the tests compare them), but run the time loop of a batch in
+C without the GIL (``_kernels``): the batch is cut into one block of rows per
+thread that ``gemm.threads`` allows, and each block's whole loop is one call on
+a thread of its own (the rows of a batch never interact, so the threads never
+wait for each other between steps). Plain Python threads, not OpenMP: a thread
+that waits sleeps instead of spinning on a core that other work needs, and the
+threads are the ones the rest of the engine already uses.
+
+Results depend on the thread count to rounding only: BLAS rounds a row's
+product differently depending on how many rows its call has. Blocks of a size
+fixed by the batch alone would make them equal bit for bit, but at one thread
+two blocks of 16 rows took 40% longer a step than one of 32 (session 17); and
+results already differ across machines by as much, since BLAS picks its
+kernels by CPU. At a given thread count they are the same from run to run.
+
+``cell_class(name)`` is what the engine builds: the compiled cell when its
+extension was built (``pip install`` compiles it where a C compiler with OpenMP
+is found), the NumPy cell otherwise or when the environment variable
+``SKRNN_ENGINE=numpy`` is set when the network is built.
+"""
+
+import os
+
+import numpy as np
+
+from .cells import CELLS, GRUCell, _sum_outer, _transposed
+from .gemm import map_threads, thread_count
+
+try:
+    from ._kernels import gru as _gru
+except ImportError:  # built without a C compiler, or a source tree never built
+    _gru = None
+
+# The fewest rows a block of the batch may have: below it a step's product is
+# too small for BLAS to run efficiently.
+_MIN_BLOCK_ROWS = 8
+
+
+class CompiledGRUCell(GRUCell):
+    """``GRUCell`` with its forward and backward time loops in ``_kernels.gru``."""
+
+    def forward(self, params, xproj, h0, c0=None):
+        T, D, B, G = xproj.shape
+        H = G // 3
+        hs = _by_direction((T + 1, D, B, H), xproj.dtype)
+        hs[0] = h0
+        gates = _by_direction((T, D, B, G), xproj.dtype)
+        rec_n = _by_direction((T, D, B, H), xproj.dtype)
+        for d in range(D):
+            _in_blocks(
+                _gru.forward,
+                _contiguous(xproj[:, d]),
+                _contiguous(params["W_rec"][d], xproj.dtype),
+                _contiguous(params["b_hn"][d], xproj.dtype),
+                hs[:, d],
+                gates[:, d],
+                rec_n[:, d],
+                np.empty((B, G), dtype=xproj.dtype),
+            )
+        return hs[1:], {"hs": hs, "gates": gates, "rec_n": rec_n}
+
+    def backward(self, params, dhs, cache):
+        hs, gates, rec_n = cache["hs"], cache["gates"], cache["rec_n"]
+        T, D, B, H = dhs.shape
+        drec = _by_direction((T, D, B, 3 * H), dhs.dtype)
+        dxproj = _by_direction((T, D, B, 3 * H), dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
+        W_T = _transposed(params["W_rec"]).astype(dhs.dtype, copy=False)
+        for d in range(D):
+            _in_blocks(
+                _gru.backward,
+                _contiguous(dhs[:, d]),
+                W_T[d],
+                hs[:, d],
+                gates[:, d],
+                rec_n[:, d],
+                drec[:, d],
+                dxproj[:, d],
+                dh[d],
+            )
+        grads = {
+            "W_rec": _sum_outer(hs[:-1], drec),
+            "b_hn": drec[..., 2 * H :].sum(axis=(0, 2)),
+        }
+        return dxproj, grads, dh
+
+
+COMPILED_CELLS = {"gru": CompiledGRUCell} if _gru is not None else {}
+
+
+def cell_class(name):
+    """The class of cell ``name`` the engine runs: compiled where available."""
+    if os.environ.get("SKRNN_ENGINE", "").lower() == "numpy":
+        return CELLS[name]
+    return COMPILED_CELLS.get(name, CELLS[name])
+
+
+def compiled_isa():
+    """Which CPU's clone of the compiled gate arithmetic runs here, or None when
+    the extension is not built."""
+    return None if _gru is None else _gru.gates_isa()
+
+
+def _in_blocks(kernel, *arrays):
+    """``kernel(*arrays, b0, b1)`` on each block of rows of the batch (the
+    second axis of ``arrays[0]``), one block per thread that ``gemm.threads``
+    allows, each call running its loop without the GIL."""
+    B = arrays[0].shape[1]
+    n = max(1, min(thread_count(), B // _MIN_BLOCK_ROWS))
+    edges = [k * B // n for k in range(n + 1)]
+    map_threads(lambda k: kernel(*arrays, edges[k], edges[k + 1]), range(n))
+
+
+def _by_direction(shape, dtype):
+    """An empty time-major ``(T, D, B, K)`` array whose every direction
+    ``[:, d]`` is C-contiguous, as the kernels need."""
+    T, D, B, K = shape
+    return np.empty((D, T, B, K), dtype=dtype).transpose(1, 0, 2, 3)
+
+
+def _contiguous(a, dtype=None):
+    return np.ascontiguousarray(a, dtype=dtype)
