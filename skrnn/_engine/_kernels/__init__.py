@@ -1,9 +1,9 @@
 """Compiled time loops of the recurrent cells (Cython, built by setup.py).
 
-Each cell's module runs the whole time loop of a batch, forward or backward,
-without the GIL: the batch is cut into blocks of rows, and each block runs its
-own loop on an OpenMP thread (the rows of a batch never interact). A step of a
-block is one BLAS call for the recurrent product (``scipy.linalg.cython_blas``)
+Each cell's module runs the whole time loop of a block of rows of a batch,
+forward or backward, without the GIL, so that the engine's threads run the
+blocks (and the directions) side by side; the rows of a batch never interact.
+A step of a block is one BLAS call for the recurrent product (``scipy.linalg.cython_blas``)
 and one call of the cell's gate helper in C (``<cell>_gates.c``). The Python
 side, with the same interface as the NumPy cells, is ``compiled_cells.py``.
 """
