@@ -21,7 +21,8 @@ off, since the torch model has neither. The classifier reads the last state
   default of one thread per core (2 here). Inference: ``torch.no_grad`` over
   the test batches (256 sentences, as skrnn predicts), padded beforehand.
 
-Runs alternate skrnn / torch padded / torch packed, ``--repeats`` times; each
+Runs alternate skrnn / torch padded / torch packed, ``--repeats`` times (with
+``--numpy``, skrnn once more with its NumPy cells, ``SKRNN_ENGINE=numpy``); each
 figure is the median. The ratio is skrnn's time over torch's (below 1: skrnn is
 faster). Torch belongs in a benchmark venv, never in the project's::
 
@@ -273,6 +274,11 @@ def main():
         "(default: the cores)",
     )
     parser.add_argument("--configs", help="e.g. rnn:128:uni,lstm:128:bi")
+    parser.add_argument(
+        "--numpy",
+        action="store_true",
+        help="also time skrnn with its NumPy cells (SKRNN_ENGINE=numpy)",
+    )
     args = parser.parse_args()
     if args.data is None:
         parser.error("pass --data DIR or set SKRNN_DATA_DIR")
@@ -289,6 +295,7 @@ def main():
         f"{'task':<9}{'cell':<6}{'H':>4} {'dir':<4}"
         f"{'skrnn ep':>9}{'torch ep':>9}{'ratio':>7}"
         f"{'skrnn pred':>11}{'torch pred':>11}{'ratio':>7}  torch best"
+        + (f"{'numpy ep':>10}{'ratio':>7}{'numpy pred':>11}" if args.numpy else "")
     )
     print(header)
     for task in args.tasks.split(","):
@@ -296,8 +303,14 @@ def main():
         encoded = encode_for_torch(*data, task)
         for config in configs(args.quick, args.configs):
             runs = {"skrnn": [], "padded": [], "packed": []}
+            if args.numpy:
+                runs["numpy"] = []
             for _ in range(args.repeats):
                 runs["skrnn"].append(time_skrnn(task, config, data))
+                if args.numpy:
+                    os.environ["SKRNN_ENGINE"] = "numpy"
+                    runs["numpy"].append(time_skrnn(task, config, data))
+                    del os.environ["SKRNN_ENGINE"]
                 runs["padded"].append(time_torch(task, config, encoded, False))
                 runs["packed"].append(time_torch(task, config, encoded, True))
             med = {
@@ -312,7 +325,13 @@ def main():
                 f"{med['skrnn'][0]:>9.2f}{med[best][0]:>9.2f}"
                 f"{med['skrnn'][0] / med[best][0]:>7.2f}"
                 f"{med['skrnn'][1]:>11.3f}{best_pred:>11.3f}"
-                f"{med['skrnn'][1] / best_pred:>7.2f}  {best}",
+                f"{med['skrnn'][1] / best_pred:>7.2f}  {best:<6}"
+                + (
+                    f"{med['numpy'][0]:>10.2f}{med['numpy'][0] / med[best][0]:>7.2f}"
+                    f"{med['numpy'][1]:>11.3f}"
+                    if args.numpy
+                    else ""
+                ),
                 flush=True,
             )
 
