@@ -7,7 +7,8 @@ gate helper needs flags of its own:
   ``scipy.linalg.cython_blas``): ``-O3``;
 - ``<cell>_gates.c`` (the gate arithmetic of a step): ``-O3 -fno-math-errno
   -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
-  (libmvec, linked with ``-lmvec``); compiled first and linked as an object.
+  (libmvec, linked with ``-lmvec``; ``simd.h``); compiled first and linked as
+  an object.
 No ``-march=native``: the gate helpers carry per-CPU clones (target_clones),
 so a wheel built here runs on any x86-64.
 
@@ -26,7 +27,8 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 KERNELS = "skrnn/_engine/_kernels"
-CELLS = ["gru"]
+# named as the engine names the cells (cells.CELLS): "rnn" is the Elman cell
+CELLS = ["gru", "lstm", "rnn"]
 GATE_FLAGS = ["-O3", "-fno-math-errno", "-fopenmp-simd"]
 LOOP_FLAGS = ["-O3"]
 GLIBC = sys.platform.startswith("linux")
@@ -52,7 +54,11 @@ def _extension(cell):
     return Extension(
         f"skrnn._engine._kernels.{cell}",
         sources=[f"{KERNELS}/{cell}.pyx"],
-        depends=[f"{KERNELS}/{cell}_gates.h", f"{KERNELS}/_common.pxd"],
+        depends=[
+            f"{KERNELS}/{cell}_gates.h",
+            f"{KERNELS}/simd.h",
+            f"{KERNELS}/_common.pxd",
+        ],
         include_dirs=[KERNELS],
         extra_compile_args=LOOP_FLAGS,
         libraries=["mvec", "m"] if GLIBC else [],

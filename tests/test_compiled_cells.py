@@ -45,11 +45,14 @@ def _problem(name, T, B, H, dtype, seed=0, D=1):
     xproj = (rng.standard_normal((T, D, B, G)) + cell.init_bias(H, dtype)).astype(dtype)
     h0 = (0.5 * rng.standard_normal((D, B, H))).astype(dtype)
     dhs = rng.standard_normal((T, D, B, H)).astype(dtype)
-    return params, xproj, h0, dhs
+    c0 = None
+    if cell.has_cell_state:  # the LSTM's
+        c0 = rng.standard_normal((D, B, H)).astype(dtype)
+    return params, xproj, h0, dhs, c0
 
 
-def _run(cell, params, xproj, h0, dhs):
-    out, cache = cell.forward(params, xproj, h0)
+def _run(cell, params, xproj, h0, dhs, c0=None):
+    out, cache = cell.forward(params, xproj, h0, c0)
     dxproj, grads, dh0 = cell.backward(params, dhs.copy(), cache)
     return {"out": out, **cache, "dxproj": dxproj, **grads, "dh0": dh0}
 
@@ -64,7 +67,7 @@ def _close(got, want, tol):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="built on Linux")
 def test_the_extension_is_built_and_used():
     """On Linux the install compiles every cell, and the engine runs them."""
-    assert COMPILED == ["gru"]
+    assert COMPILED == ["gru", "lstm", "rnn"]
     assert compiled_cells.compiled_isa().startswith("x86-64")
     for name in COMPILED:
         stack = recurrent.RecurrentStack(name, 3, 4)
@@ -121,14 +124,14 @@ def test_thread_count_changes_results_to_rounding_only(name, dtype):
 def test_cell_gradients_match_finite_differences(name):
     """float64, loss = sum(out * R): the compiled backward is the gradient of
     the compiled forward."""
-    params, xproj, h0, _ = _problem(name, 4, 35, 5, np.float64, seed=3)
+    params, xproj, h0, _, c0 = _problem(name, 4, 35, 5, np.float64, seed=3)
     R = np.random.default_rng(4).standard_normal((4, 1, 35, 5))
     cell = COMPILED_CELLS[name]()
 
     def loss():
-        return float((cell.forward(params, xproj, h0)[0] * R).sum())
+        return float((cell.forward(params, xproj, h0, c0)[0] * R).sum())
 
-    out, cache = cell.forward(params, xproj, h0)
+    out, cache = cell.forward(params, xproj, h0, c0)
     dxproj, grads, dh0 = cell.backward(params, R.copy(), cache)
     rng = np.random.default_rng(5)
     for label, array, grad in [
@@ -176,22 +179,41 @@ def test_ragged_bidirectional_stack_matches_numpy(name, monkeypatch):
     x[np.arange(9)[:, None] >= lengths] = 0.0
     dout = rng.standard_normal((9, lengths.size, 16))
     dout[np.arange(9)[:, None] >= lengths] = 0.0
+    # an initial state for the first layer, with a cell state for the LSTM
+    has_c = CELLS[name].has_cell_state
+    initial_state = {
+        (0, direction): (
+            rng.standard_normal((lengths.size, 8)),
+            rng.standard_normal((lengths.size, 8)) if has_c else None,
+        )
+        for direction in ("fw", "bw")
+    }
     results = []
     for engine in ("compiled", "numpy"):
         monkeypatch.setenv("SKRNN_ENGINE", engine)
         stack = recurrent.RecurrentStack(name, 6, 8, 2, bidirectional=True)
         params = stack.init_params(np.random.default_rng(0), np.float64)
         with threads(2):
-            out, final, cache = stack.forward(params, x, lengths)
+            out, final, cache = stack.forward(
+                params, x, lengths, initial_state=initial_state
+            )
             dx, grads, dh0 = stack.backward(params, dout, cache)
-        results.append((out, dx, grads, final))
-    (out, dx, grads, final), (out_np, dx_np, grads_np, final_np) = results
+        results.append((out, dx, grads, final, dh0))
+    (out, dx, grads, final, dh0), (out_np, dx_np, grads_np, final_np, dh0_np) = results
     _close(out, out_np, 1e-12)
     _close(dx, dx_np, 1e-12)
     for key in grads_np:
         _close(grads[key], grads_np[key], 1e-12)
+    assert dh0.keys() == dh0_np.keys()
+    for key in dh0_np:
+        _close(dh0[key], dh0_np[key], 1e-12)
+    assert final.keys() == final_np.keys()
     for key in final_np:
-        _close(final[key][0], final_np[key][0], 1e-12)
+        (h, c), (h_np, c_np) = final[key], final_np[key]
+        _close(h, h_np, 1e-12)
+        assert (c is None) == (c_np is None) == (not has_c)
+        if has_c:  # each sequence's cell state at its last valid step
+            _close(c, c_np, 1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -201,16 +223,18 @@ def test_nan_propagates_like_numpy(name, dtype):
     the NumPy cell has NaN, forward and backward, so the fit's NaN-loss check
     still fires; rows without NaN are untouched."""
     T, B, H = 6, 32, 16
-    params, xproj, h0, dhs = _problem(name, T, B, H, dtype, seed=5)
+    params, xproj, h0, dhs, c0 = _problem(name, T, B, H, dtype, seed=5)
     G = xproj.shape[-1]
     for t, b, j in [(2, 3, 5), (1, 9, G // 2 + 1), (4, 20, G - 1)]:
         xproj[t, 0, b, j] = np.nan
     h0[0, 30, 0] = np.nan
+    if c0 is not None:
+        c0[0, 28, 1] = np.nan
     dhs[3, 0, 25, 4] = np.nan
     with np.errstate(invalid="ignore"):
-        want = _run(CELLS[name](), params, xproj, h0, dhs)
+        want = _run(CELLS[name](), params, xproj, h0, dhs, c0)
     with threads(2):
-        got = _run(COMPILED_CELLS[name](), params, xproj, h0, dhs)
+        got = _run(COMPILED_CELLS[name](), params, xproj, h0, dhs, c0)
     for key in want:
         np.testing.assert_array_equal(np.isnan(got[key]), np.isnan(want[key]), key)
         finite = np.isfinite(want[key])
@@ -226,15 +250,15 @@ def test_saturated_and_infinite_inputs_give_the_limits(name, dtype):
     reach their limits with no NaN (what a -ffast-math build gets wrong in
     float32), as in the NumPy cell."""
     T, B, H = 2, 6, 16
-    params, xproj, h0, dhs = _problem(name, T, B, H, dtype, seed=6)
+    params, xproj, h0, dhs, c0 = _problem(name, T, B, H, dtype, seed=6)
     xproj[:, 0, 0] = 1e4
     xproj[:, 0, 1] = -1e4
     xproj[:, 0, 2] = np.inf
     xproj[:, 0, 3] = -50.0  # exp(-2 * -50) overflows in float32
     xproj[:, 0, 4] = -100.0
     with np.errstate(over="ignore", invalid="ignore"):
-        want = _run(CELLS[name](), params, xproj, h0, dhs)
-    got = _run(COMPILED_CELLS[name](), params, xproj, h0, dhs)
+        want = _run(CELLS[name](), params, xproj, h0, dhs, c0)
+    got = _run(COMPILED_CELLS[name](), params, xproj, h0, dhs, c0)
     for key in want:
         assert not np.isnan(got[key]).any(), key
         _close(got[key], want[key], TOL[dtype])

@@ -18,22 +18,31 @@ results already differ across machines by as much, since BLAS picks its
 kernels by CPU. At a given thread count they are the same from run to run.
 
 ``cell_class(name)`` is what the engine builds: the compiled cell when its
-extension was built (``pip install`` compiles it where a C compiler with OpenMP
-is found), the NumPy cell otherwise or when the environment variable
+extension was built (``pip install`` compiles it where a C compiler is
+found), the NumPy cell otherwise or when the environment variable
 ``SKRNN_ENGINE=numpy`` is set when the network is built.
 """
 
 import os
+from importlib import import_module
 
 import numpy as np
 
-from .cells import CELLS, GRUCell, _sum_outer, _transposed
+from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer, _transposed
 from .gemm import map_threads, thread_count
 
-try:
-    from ._kernels import gru as _gru
-except ImportError:  # built without a C compiler, or a source tree never built
-    _gru = None
+
+def _kernel(name):
+    """The extension module ``_kernels.<name>`` (named as ``cells.CELLS``
+    names the cell), or None where it was not built (no C compiler, or a
+    source tree never built)."""
+    try:
+        return import_module(f"{__package__}._kernels.{name}")
+    except ImportError:
+        return None
+
+
+_gru, _lstm, _rnn = _kernel("gru"), _kernel("lstm"), _kernel("rnn")
 
 # The fewest rows a block of the batch may have: below it a step's product is
 # too small for BLAS to run efficiently.
@@ -54,7 +63,7 @@ class CompiledGRUCell(GRUCell):
             _in_blocks(
                 _gru.forward,
                 _contiguous(xproj[:, d]),
-                _contiguous(params["W_rec"][d], xproj.dtype),
+                _recurrent_weights(params, d, xproj.dtype),
                 _contiguous(params["b_hn"][d], xproj.dtype),
                 hs[:, d],
                 gates[:, d],
@@ -69,7 +78,7 @@ class CompiledGRUCell(GRUCell):
         drec = _by_direction((T, D, B, 3 * H), dhs.dtype)
         dxproj = _by_direction((T, D, B, 3 * H), dhs.dtype)
         dh = np.zeros((D, B, H), dtype=dhs.dtype)
-        W_T = _transposed(params["W_rec"]).astype(dhs.dtype, copy=False)
+        W_T = _transposed_weights(params, dhs.dtype)
         for d in range(D):
             _in_blocks(
                 _gru.backward,
@@ -89,7 +98,100 @@ class CompiledGRUCell(GRUCell):
         return dxproj, grads, dh
 
 
-COMPILED_CELLS = {"gru": CompiledGRUCell} if _gru is not None else {}
+class CompiledLSTMCell(LSTMCell):
+    """``LSTMCell`` with its forward and backward time loops in ``_kernels.lstm``."""
+
+    def forward(self, params, xproj, h0, c0=None):
+        T, D, B, G = xproj.shape
+        H = G // 4
+        hs = _by_direction((T + 1, D, B, H), xproj.dtype)
+        cs = _by_direction((T + 1, D, B, H), xproj.dtype)
+        hs[0] = h0
+        cs[0] = 0.0 if c0 is None else c0
+        gates = _by_direction((T, D, B, G), xproj.dtype)
+        tanh_c = _by_direction((T, D, B, H), xproj.dtype)
+        for d in range(D):
+            _in_blocks(
+                _lstm.forward,
+                _contiguous(xproj[:, d]),
+                _recurrent_weights(params, d, xproj.dtype),
+                hs[:, d],
+                cs[:, d],
+                gates[:, d],
+                tanh_c[:, d],
+            )
+        return hs[1:], {"hs": hs, "cs": cs, "gates": gates, "tanh_c": tanh_c}
+
+    def backward(self, params, dhs, cache):
+        hs, cs, gates, tanh_c = (
+            cache["hs"],
+            cache["cs"],
+            cache["gates"],
+            cache["tanh_c"],
+        )
+        T, D, B, H = dhs.shape
+        dpre = _by_direction((T, D, B, 4 * H), dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
+        dc = np.zeros((D, B, H), dtype=dhs.dtype)  # that of cs[0] is not returned
+        W_T = _transposed_weights(params, dhs.dtype)
+        for d in range(D):
+            _in_blocks(
+                _lstm.backward,
+                _contiguous(dhs[:, d]),
+                W_T[d],
+                cs[:, d],
+                gates[:, d],
+                tanh_c[:, d],
+                dpre[:, d],
+                dh[d],
+                dc[d],
+            )
+        return dpre, {"W_rec": _sum_outer(hs[:-1], dpre)}, dh
+
+
+class CompiledElmanCell(ElmanCell):
+    """``ElmanCell`` with its forward and backward time loops in ``_kernels.rnn``."""
+
+    def forward(self, params, xproj, h0, c0=None):
+        T, D, B, H = xproj.shape
+        hs = _by_direction((T + 1, D, B, H), xproj.dtype)
+        hs[0] = h0
+        for d in range(D):
+            _in_blocks(
+                _rnn.forward,
+                _contiguous(xproj[:, d]),
+                _recurrent_weights(params, d, xproj.dtype),
+                hs[:, d],
+            )
+        return hs[1:], {"hs": hs}
+
+    def backward(self, params, dhs, cache):
+        hs = cache["hs"]
+        T, D, B, H = dhs.shape
+        dpre = _by_direction((T, D, B, H), dhs.dtype)
+        dh = np.zeros((D, B, H), dtype=dhs.dtype)
+        W_T = _transposed_weights(params, dhs.dtype)
+        for d in range(D):
+            _in_blocks(
+                _rnn.backward,
+                _contiguous(dhs[:, d]),
+                W_T[d],
+                hs[:, d],
+                dpre[:, d],
+                dh[d],
+            )
+        return dpre, {"W_rec": _sum_outer(hs[:-1], dpre)}, dh
+
+
+COMPILED_CELLS = {
+    name: cls
+    for name, cls, kernel in [
+        ("gru", CompiledGRUCell, _gru),
+        ("lstm", CompiledLSTMCell, _lstm),
+        ("rnn", CompiledElmanCell, _rnn),
+    ]
+    if kernel is not None
+}
 
 
 def cell_class(name):
@@ -102,7 +204,8 @@ def cell_class(name):
 def compiled_isa():
     """Which CPU's clone of the compiled gate arithmetic runs here, or None when
     the extension is not built."""
-    return None if _gru is None else _gru.gates_isa()
+    kernels = [k for k in (_gru, _lstm, _rnn) if k is not None]
+    return kernels[0].gates_isa() if kernels else None
 
 
 def _in_blocks(kernel, *arrays):
@@ -124,3 +227,14 @@ def _by_direction(shape, dtype):
 
 def _contiguous(a, dtype=None):
     return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _recurrent_weights(params, d, dtype):
+    """``W_rec`` of direction ``d``, C-contiguous, in the dtype of the loop."""
+    return _contiguous(params["W_rec"][d], dtype)
+
+
+def _transposed_weights(params, dtype):
+    """``W_rec^T`` of every direction, each C-contiguous, in the dtype of the
+    loop: the backward loops' product is then a plain ('N', 'N') GEMM."""
+    return _transposed(params["W_rec"]).astype(dtype, copy=False)

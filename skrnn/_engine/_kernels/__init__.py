@@ -3,7 +3,8 @@
 Each cell's module runs the whole time loop of a block of rows of a batch,
 forward or backward, without the GIL, so that the engine's threads run the
 blocks (and the directions) side by side; the rows of a batch never interact.
-A step of a block is one BLAS call for the recurrent product (``scipy.linalg.cython_blas``)
-and one call of the cell's gate helper in C (``<cell>_gates.c``). The Python
+A step of a block is one BLAS call for the recurrent product
+(``scipy.linalg.cython_blas``) and one call of the cell's gate helper in C
+(``<cell>_gates.c``, with what the helpers share in ``simd.h``). The Python
 side, with the same interface as the NumPy cells, is ``compiled_cells.py``.
 """

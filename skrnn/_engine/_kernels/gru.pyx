@@ -15,6 +15,9 @@ limit it): those threads are the parallelism.
 
 from ._common cimport gemm, real
 
+cdef extern from "simd.h":
+    const char *simd_isa "gates_isa"()
+
 cdef extern from "gru_gates.h" nogil:
     void gru_fwd_gates_f(int nb, int H, const float *xp, const float *rec,
                          const float *b_hn, const float *h_prev, float *gates,
@@ -28,12 +31,11 @@ cdef extern from "gru_gates.h" nogil:
     void gru_bwd_gates_d(int nb, int H, const double *dhs, const double *gates,
                          const double *rec_n, const double *h_prev, double *dh,
                          double *drec, double *dxp)
-    const char *gru_gates_isa()
 
 
 def gates_isa():
     """The instruction set whose clone of the gate helper runs on this CPU."""
-    return gru_gates_isa().decode()
+    return simd_isa().decode()
 
 
 cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,

@@ -21,22 +21,9 @@
  * computed by the same instructions whichever block of rows (thread) it is
  * part of, which keeps results independent of the number of threads.
  */
-#include <math.h>
+#include "simd.h"
 #include "gru_gates.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__FAST_MATH__)
-/* glibc's libmvec entry points, as <bits/math-vector.h> would declare them */
-__attribute__((__simd__("notinbranch"))) float expf(float);
-__attribute__((__simd__("notinbranch"))) double exp(double);
-#endif
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(SKRNN_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define CLONES
-#endif
 
 #define GRU_FWD(NAME, T, EXP)                                                  \
     CLONES void NAME(int nb, int H, const T *xp, const T *rec, const T *b_hn,  \
@@ -108,18 +95,3 @@ GRU_FWD(gru_fwd_gates_f, float, expf)
 GRU_FWD(gru_fwd_gates_d, double, exp)
 GRU_BWD(gru_bwd_gates_f, float)
 GRU_BWD(gru_bwd_gates_d, double)
-
-const char *gru_gates_isa(void)
-{
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(SKRNN_NO_CLONES)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("x86-64-v4"))
-        return "x86-64-v4 (AVX-512)";
-    if (__builtin_cpu_supports("x86-64-v3"))
-        return "x86-64-v3 (AVX2+FMA)";
-    return "x86-64 baseline (SSE2)";
-#else
-    return "no dispatch";
-#endif
-}

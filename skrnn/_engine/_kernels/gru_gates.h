@@ -33,7 +33,4 @@ void gru_bwd_gates_d(int nb, int H, const double *dhs, const double *gates,
                      const double *rec_n, const double *h_prev, double *dh,
                      double *drec, double *dxp);
 
-/* which vector variant the dispatcher picked (for the README / bench) */
-const char *gru_gates_isa(void);
-
 #endif
