@@ -312,3 +312,36 @@ def test_a_fit_matches_numpy_and_stops_on_a_nan_loss(name, monkeypatch):
     tagger.params_[key][0, 0] = np.nan
     with pytest.raises(ValueError, match="diverged"):
         tagger.fit(X, y)
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_kernels_refuse_inconsistent_shapes_and_blocks(name):
+    """The kernels check every shape and the block's rows before they touch
+    memory: a wrong hidden size or a block past the batch is a ValueError."""
+    kernel = getattr(compiled_cells, f"_{name}")
+    G = CELLS[name].n_gates * 4
+    T, B, H = 3, 5, 4
+    xproj = np.zeros((T, B, G))
+    hs = np.zeros((T + 1, B, H))
+    W = np.zeros((H, G))
+    extra = {
+        "gru": lambda: (
+            np.zeros(H),
+            hs,
+            np.zeros((T, B, G)),
+            np.zeros((T, B, H)),
+            np.zeros((B, G)),
+        ),
+        "lstm": lambda: (
+            hs,
+            np.zeros((T + 1, B, H)),
+            np.zeros((T, B, G)),
+            np.zeros((T, B, H)),
+        ),
+        "rnn": lambda: (hs,),
+    }[name]
+    kernel.forward(xproj, W, *extra(), 0, B)  # consistent: runs
+    with pytest.raises(ValueError, match="inconsistent"):
+        kernel.forward(xproj, np.zeros((H + 1, G)), *extra(), 0, B)
+    with pytest.raises(ValueError, match="inconsistent"):
+        kernel.forward(xproj, W, *extra(), 2, B + 1)
