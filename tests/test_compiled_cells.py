@@ -108,9 +108,16 @@ def test_thread_count_changes_results_to_rounding_only(name, dtype):
     """One block of rows per thread: BLAS rounds a row's product by how many
     rows its call has, so thread counts agree to rounding; a given thread
     count repeats itself bit for bit."""
-    problem = _problem(name, 30, 50, 64, dtype, seed=1)
+    problem = _problem(name, 10, 100, 128, dtype, seed=1)
     cell = COMPILED_CELLS[name]()
     one = _run(cell, *problem)
+    params, xproj = problem[:2]
+    blocks = []
+    with threads(3):  # enough rows and work for three blocks of every cell
+        compiled_cells._in_blocks(
+            lambda *args: blocks.append(args[-2:]), xproj[:, 0], params["W_rec"][0]
+        )
+    assert sorted(blocks) == [(0, 33), (33, 66), (66, 100)]
     for n_threads in (2, 3):
         with threads(n_threads):
             other = _run(cell, *problem)
