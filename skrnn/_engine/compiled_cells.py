@@ -208,8 +208,7 @@ def cell_class(name):
 def compiled_isa():
     """Which CPU's clone of the compiled gate arithmetic runs here, or None when
     the extension is not built."""
-    kernels = [k for k in (_gru, _lstm, _rnn) if k is not None]
-    return kernels[0].gates_isa() if kernels else None
+    return None if _gru is None else _gru.gates_isa()
 
 
 def _in_blocks(kernel, *arrays):

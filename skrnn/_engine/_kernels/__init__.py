@@ -7,4 +7,6 @@ A step of a block is one BLAS call for the recurrent product
 (``scipy.linalg.cython_blas``) and one call of the cell's gate helper in C
 (``<cell>_gates.c``, with what the helpers share in ``simd.h``). The Python
 side, with the same interface as the NumPy cells, is ``compiled_cells.py``.
+BLAS must run on one thread (skrnn's fits limit it): the engine's threads
+running the blocks are the parallelism.
 """

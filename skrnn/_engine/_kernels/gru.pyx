@@ -7,10 +7,8 @@ hs ``(T + 1, B, H)``; rec_n, dhs ``(T, B, H)``; W ``(H, 3H)``; dh ``(B, H)``.
 The gates are cells.py's ``GRUCell``: ``r, z = sigmoid(xp + h W)``,
 ``rec_n = (h W)_n + b_hn``, ``n = tanh(xp_n + r rec_n)``, ``h' = (h - n) z + n``.
 
-Each call runs the loop of one block of rows ``b0:b1`` without the GIL, so
-that Python threads running other blocks (or the other direction) run at the
-same time (``compiled_cells.py``). BLAS must run on one thread (skrnn's fits
-limit it): those threads are the parallelism.
+One call runs the loop of one block of rows ``b0:b1`` without the GIL, as
+every kernel here does (see ``__init__.py``).
 """
 
 from ._common cimport gemm, real
@@ -34,7 +32,8 @@ cdef extern from "gru_gates.h" nogil:
 
 
 def gates_isa():
-    """The instruction set whose clone of the gate helper runs on this CPU."""
+    """The instruction set whose clone of the gate helpers runs on this CPU
+    (the same for every cell's helper: they share ``simd.h``)."""
     return simd_isa().decode()
 
 

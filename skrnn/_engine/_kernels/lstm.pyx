@@ -8,16 +8,11 @@ hs, cs ``(T + 1, B, H)``; tanh_c, dhs ``(T, B, H)``; W ``(H, 4H)``; dh, dc
 ``i, f, o = sigmoid(xp + h W)``, ``g = tanh(xp_g + (h W)_g)``,
 ``c' = f c + i g``, ``h' = o tanh(c')``.
 
-Each call runs the loop of one block of rows ``b0:b1`` without the GIL, so
-that Python threads running other blocks (or the other direction) run at the
-same time (``compiled_cells.py``). BLAS must run on one thread (skrnn's fits
-limit it): those threads are the parallelism.
+One call runs the loop of one block of rows ``b0:b1`` without the GIL, as
+every kernel here does (see ``__init__.py``).
 """
 
 from ._common cimport gemm, real
-
-cdef extern from "simd.h":
-    const char *simd_isa "gates_isa"()
 
 cdef extern from "lstm_gates.h" nogil:
     void lstm_fwd_gates_f(int nb, int H, const float *xp, const float *c_prev,
@@ -30,11 +25,6 @@ cdef extern from "lstm_gates.h" nogil:
     void lstm_bwd_gates_d(int nb, int H, const double *dhs, const double *gates,
                           const double *c_prev, const double *tanh_c,
                           const double *dh, double *dc, double *dpre)
-
-
-def gates_isa():
-    """The instruction set whose clone of the gate helper runs on this CPU."""
-    return simd_isa().decode()
 
 
 cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,

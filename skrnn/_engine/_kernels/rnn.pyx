@@ -7,16 +7,11 @@ Layouts (C-contiguous, one direction): xproj, dhs, dpre ``(T, B, H)``; hs
 ``(T + 1, B, H)``; W ``(H, H)``; dh ``(B, H)``. The cell is cells.py's
 ``ElmanCell``: ``h' = tanh(xp + h W)``.
 
-Each call runs the loop of one block of rows ``b0:b1`` without the GIL, so
-that Python threads running other blocks (or the other direction) run at the
-same time (``compiled_cells.py``). BLAS must run on one thread (skrnn's fits
-limit it): those threads are the parallelism.
+One call runs the loop of one block of rows ``b0:b1`` without the GIL, as
+every kernel here does (see ``__init__.py``).
 """
 
 from ._common cimport gemm, real
-
-cdef extern from "simd.h":
-    const char *simd_isa "gates_isa"()
 
 cdef extern from "rnn_gates.h" nogil:
     void rnn_fwd_gates_f(int nb, int H, const float *xp, float *h)
@@ -25,11 +20,6 @@ cdef extern from "rnn_gates.h" nogil:
                          const float *dh, float *dpre)
     void rnn_bwd_gates_d(int nb, int H, const double *dhs, const double *h,
                          const double *dh, double *dpre)
-
-
-def gates_isa():
-    """The instruction set whose clone of the gate helper runs on this CPU."""
-    return simd_isa().decode()
 
 
 cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,
