@@ -1,4 +1,5 @@
-"""Build the compiled time loops of the recurrent cells (skrnn/_engine/_kernels).
+"""Build the engine's compiled kernels (skrnn/_engine/_kernels): the time loops
+of the recurrent cells and the per-step parameter updates.
 
 Everything else about the package is in pyproject.toml; this file only adds the
 extensions, which setuptools cannot describe declaratively because each cell's
@@ -8,7 +9,10 @@ gate helper needs flags of its own:
 - ``<cell>_gates.c`` (the gate arithmetic of a step): ``-O3 -fno-math-errno
   -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
   (libmvec, linked with ``-lmvec``; ``simd.h``); compiled first and linked as
-  an object.
+  an object;
+- ``updates.pyx`` (Adam's step and the weight average): ``-O3
+  -fno-math-errno -ffp-contract=off``, so that its loops vectorise (sqrt
+  without errno) and round as NumPy does (no fused multiply-add).
 No ``-march=native``: the gate helpers carry per-CPU clones (target_clones),
 so a wheel built here runs on any x86-64.
 
@@ -31,15 +35,19 @@ KERNELS = "skrnn/_engine/_kernels"
 CELLS = ["gru", "lstm", "rnn"]
 GATE_FLAGS = ["-O3", "-fno-math-errno", "-fopenmp-simd"]
 LOOP_FLAGS = ["-O3"]
+UPDATE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
 GLIBC = sys.platform.startswith("linux")
 
 
 class BuildExt(build_ext):
-    """Compile each extension's gate helper with its own flags, then the
-    extension itself."""
+    """Compile each cell's gate helper with its own flags, then the extension
+    itself."""
 
     def build_extension(self, ext):
         cell = ext.name.rsplit(".", 1)[1]
+        if cell not in CELLS:
+            super().build_extension(ext)
+            return
         ext.extra_objects = list(ext.extra_objects) + self.compiler.compile(
             [f"{KERNELS}/{cell}_gates.c"],
             output_dir=self.build_temp,
@@ -50,7 +58,7 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
 
-def _extension(cell):
+def _cell_extension(cell):
     return Extension(
         f"skrnn._engine._kernels.{cell}",
         sources=[f"{KERNELS}/{cell}.pyx"],
@@ -68,7 +76,17 @@ def _extension(cell):
 
 setup(
     ext_modules=cythonize(
-        [_extension(cell) for cell in CELLS],
+        [_cell_extension(cell) for cell in CELLS]
+        + [
+            Extension(
+                "skrnn._engine._kernels.updates",
+                sources=[f"{KERNELS}/updates.pyx"],
+                depends=[f"{KERNELS}/_common.pxd"],
+                extra_compile_args=UPDATE_FLAGS,
+                libraries=["m"] if GLIBC else [],
+                optional=True,
+            )
+        ],
         compiler_directives={"language_level": 3},
     ),
     cmdclass={"build_ext": BuildExt},

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from skrnn import RNNClassifier, RNNTagger
-from skrnn._base import ConvergenceMonitor, EncodedSequences, WeightAverage
-from skrnn._engine import SparseRows, segment_positions
+from skrnn._base import ConvergenceMonitor, EncodedSequences
+from skrnn._engine import SparseRows, WeightAverage, segment_positions
 from skrnn.datasets import make_sequence_classification, make_tagging
 
 

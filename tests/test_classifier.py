@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skrnn import RNNClassifier, Tokenizer
-from skrnn._base import WeightAverage
+from skrnn._engine import WeightAverage
 from skrnn.datasets import (
     load_sst2,
     make_multichannel_series,

@@ -4,6 +4,7 @@ Imports numpy and scipy only. Arrays are time-major ``(T, B, ...)`` inside the e
 parameters are a plain dict of arrays. See docs/design.md for how a batch flows.
 """
 
+from .averaging import WeightAverage
 from .batching import (
     bptt_windows,
     length_batches,
@@ -30,6 +31,7 @@ __all__ = [
     "LanguageNetwork",
     "SequenceNetwork",
     "SparseRows",
+    "WeightAverage",
     "bptt_windows",
     "clip_grad_norm",
     "length_batches",

@@ -24,25 +24,15 @@ found), the NumPy cell otherwise or when the environment variable
 """
 
 import os
-from importlib import import_module
 
 import numpy as np
 
+from ._kernels import load
 from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer, _transposed
 from .gemm import map_threads, thread_count
 
-
-def _kernel(name):
-    """The extension module ``_kernels.<name>`` (named as ``cells.CELLS``
-    names the cell), or None where it was not built (no C compiler, or a
-    source tree never built)."""
-    try:
-        return import_module(f"{__package__}._kernels.{name}")
-    except ImportError:
-        return None
-
-
-_gru, _lstm, _rnn = _kernel("gru"), _kernel("lstm"), _kernel("rnn")
+# named as cells.CELLS names the cells
+_gru, _lstm, _rnn = load("gru"), load("lstm"), load("rnn")
 
 # The fewest rows a block of the batch may have, and the fewest multiply-adds of
 # its product a step: below them a step's product is too small to share. Two

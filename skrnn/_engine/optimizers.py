@@ -3,11 +3,18 @@
 Embedding tables receive ``SparseRows`` gradients and are updated on those rows
 only (lazily, like torch's ``SparseAdam``): a row's moments decay only when the row
 is used, which is what makes an epoch independent of the vocabulary size.
+
+Adam's step runs in one compiled pass per parameter where the extension is
+built (``_kernels.updates``, NumPy's arithmetic bit for bit); the NumPy code
+below is the reference and the fallback.
 """
 
 import numpy as np
 
+from ._kernels import load
 from .embedding import SparseRows
+
+_updates = load("updates")
 
 
 def clip_grad_norm(grads, max_norm):
@@ -73,24 +80,41 @@ class Adam:
             if name not in self.m:
                 self.m[name] = np.zeros_like(param)
                 self.v[name] = np.zeros_like(param)
-            # in place, on the rows gathered once for a sparse gradient: a step
-            # of a small network is dominated by temporaries otherwise
-            m, v = _take(self.m[name], rows), _take(self.v[name], rows)
             g = g.astype(param.dtype, copy=False)
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * (g * g)
-            step = np.sqrt(v)
-            step += self.epsilon
-            np.divide(m, step, out=step)
-            step *= lr
-            if rows is None:
-                param -= step
-            else:
-                self.m[name][rows] = m
-                self.v[name][rows] = v
-                param[rows] -= step
+            compiled = _updates is not None and param.flags.c_contiguous
+            step = self._compiled_step if compiled else self._step
+            step(param, rows, g, self.m[name], self.v[name], lr)
+
+    def _step(self, param, rows, g, m_all, v_all, lr):
+        """The step of one parameter (of its ``rows``, if not None) in NumPy:
+        in place, on the rows gathered once for a sparse gradient (a step of a
+        small network is dominated by temporaries otherwise)."""
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = _take(m_all, rows), _take(v_all, rows)
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        step = np.sqrt(v)
+        step += self.epsilon
+        np.divide(m, step, out=step)
+        step *= lr
+        if rows is None:
+            param -= step
+        else:
+            m_all[rows] = m
+            v_all[rows] = v
+            param[rows] -= step
+
+    def _compiled_step(self, param, rows, g, m, v, lr):
+        """``_step`` in one compiled pass, with the same result."""
+        hyper = (self.beta_1, self.beta_2, self.epsilon, lr)
+        g = np.ascontiguousarray(g)
+        if rows is None:
+            flat = [a.reshape(-1) for a in (param, g, m, v)]
+            _updates.adam(*flat, *hyper)
+        else:
+            _updates.adam_rows(param, rows.astype(np.intp, copy=False), g, m, v, *hyper)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
