@@ -1,11 +1,11 @@
 """The compiled parameter updates (``_kernels.updates``) against the NumPy
-reference they replace: Adam's step and the moving average of the weights,
-dense and on rows, bit for bit."""
+reference they replace: the row sums of a table's gradient, Adam's step and
+the moving average of the weights, dense and on rows, bit for bit."""
 
 import numpy as np
 import pytest
 
-from skrnn._engine import SparseRows, WeightAverage, averaging, optimizers
+from skrnn._engine import SparseRows, WeightAverage, averaging, embedding, optimizers
 from skrnn._engine._kernels import load
 
 updates = load("updates")
@@ -57,6 +57,25 @@ def test_compiled_updates_equal_numpy_bit_for_bit(dtype, monkeypatch):
         np.testing.assert_array_equal(adam.v[name], adam_np.v[name])
         np.testing.assert_array_equal(average[name], average_np[name])
         assert params[name].dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [0, 1, 300])
+def test_row_sums_equal_the_sparse_product_bit_for_bit(dtype, n, monkeypatch):
+    """Zipf-distributed ids (many repeats), values a strided slice as the
+    embedding gradients are."""
+    rng = np.random.default_rng(n)
+    ids = rng.zipf(1.3, n) % 40
+    values = rng.standard_normal((n, 12)).astype(dtype)[:, 2:9]
+    table = np.zeros((40, 7), dtype)
+    compiled = embedding.sparse_row_sums(ids, values, table)
+    monkeypatch.setattr(embedding, "_updates", None)
+    reference = embedding.sparse_row_sums(ids, values, table)
+    np.testing.assert_array_equal(compiled.rows, reference.rows)
+    np.testing.assert_array_equal(compiled.rows, np.unique(ids))
+    np.testing.assert_array_equal(compiled.values, reference.values)
+    assert compiled.values.dtype == dtype
+    assert compiled.values.shape == (np.unique(ids).size, 7)
 
 
 def test_compiled_updates_are_used(monkeypatch):
@@ -120,3 +139,7 @@ def test_kernels_refuse_inconsistent_shapes_and_rows():
         )
     with pytest.raises(ValueError, match="inconsistent"):
         updates.average(a.ravel(), np.zeros(3, np.float32), 0.1)
+    with pytest.raises(IndexError, match="out of bounds"):
+        updates.row_sums(np.array([0, 4]), np.zeros((2, 3), np.float32), 4)
+    with pytest.raises(ValueError, match="inconsistent"):
+        updates.row_sums(np.array([0, 1]), np.zeros((3, 3), np.float32), 4)

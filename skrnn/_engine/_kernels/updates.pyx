@@ -1,13 +1,15 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: cdivision=True, initializedcheck=False, nonecheck=False
-"""The per-step parameter updates in one pass over memory: Adam's step and the
-moving average of the weights, on whole arrays or on some rows of a table.
+"""The per-step work on the parameters outside the time loop, one pass each:
+the row-sparse gradient of a table, Adam's step and the moving average of the
+weights (on whole arrays or on some rows of a table).
 
-NumPy spends about ten passes (and temporaries) on each of them, which cost a
-default tagger's epoch about a sixth of its time (session 18). The arithmetic
-is NumPy's, operation by operation in the same order and precision, and built
-without contraction into fused multiply-adds, so the results are NumPy's bit
-for bit (the tests compare them with ``optimizers.py``'s NumPy code).
+NumPy (and SciPy's sparse product for the row sums) spent passes, temporaries
+and call overhead on them worth about a quarter of a default tagger's epoch
+(session 18). The arithmetic is NumPy's, operation by operation in the same
+order and precision, and built without contraction into fused multiply-adds,
+so the results are those of the NumPy code bit for bit (the tests compare
+them with ``embedding.py``, ``optimizers.py`` and ``averaging.py``).
 
 Arrays are C-contiguous and of one float type; ``rows`` are distinct. The
 scalars come as Python floats and are rounded to the arrays' type, as NumPy
@@ -17,9 +19,46 @@ a NumPy float64, so NumPy multiplies by it in double and rounds the product.
 
 from libc.math cimport sqrt, sqrtf
 
+import numpy as np
+
 from ._common cimport real
 
 ctypedef Py_ssize_t intp
+
+
+def row_sums(ids, real[:, :] values, intp n_rows):
+    """The distinct ``ids`` in increasing order, and for each the sum of the
+    rows of ``values`` that it indexes, added in their order (as SciPy's
+    sparse product in ``embedding.sparse_row_sums`` adds them)."""
+    cdef const intp[::1] ids_v = np.ascontiguousarray(ids, dtype=np.intp)
+    cdef intp i, j, k, r, n = ids_v.shape[0], dim = values.shape[1]
+    cdef intp n_distinct = 0
+    if values.shape[0] != n:
+        raise ValueError("inconsistent shapes")
+    for i in range(n):
+        if not 0 <= ids_v[i] < n_rows:
+            raise IndexError(f"id {ids_v[i]} is out of bounds")
+    slot = np.full(n_rows, -1, dtype=np.intp)
+    seen = np.empty(n, dtype=np.intp)
+    cdef intp[::1] slot_v = slot, seen_v = seen
+    for i in range(n):
+        r = ids_v[i]
+        if slot_v[r] < 0:
+            slot_v[r] = n_distinct
+            seen_v[n_distinct] = r
+            n_distinct += 1
+    rows = np.sort(seen[:n_distinct])
+    cdef const intp[::1] rows_v = rows
+    for k in range(n_distinct):
+        slot_v[rows_v[k]] = k
+    sums = np.zeros((n_distinct, dim), dtype=np.asarray(values).dtype)
+    cdef real[:, ::1] sums_v = sums
+    with nogil:
+        for i in range(n):
+            k = slot_v[ids_v[i]]
+            for j in range(dim):
+                sums_v[k, j] += values[i, j]
+    return rows, sums
 
 
 cdef inline void _adam(intp n, real *p, real *g, real *m, real *v, real b1,
