@@ -86,8 +86,8 @@ def matmul(a, b):
         return a @ b
     out = np.empty((rows, cols), dtype=np.result_type(a, b))
     by_rows = rows >= cols
-    edges = np.linspace(0, rows if by_rows else cols, n + 1).astype(int)
-    blocks = [slice(*edge) for edge in zip(edges[:-1], edges[1:], strict=True)]
+    size = rows if by_rows else cols
+    blocks = [slice(k * size // n, (k + 1) * size // n) for k in range(n)]
 
     def block(s):
         if by_rows:

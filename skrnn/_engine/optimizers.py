@@ -81,9 +81,13 @@ class Adam:
                 self.m[name] = np.zeros_like(param)
                 self.v[name] = np.zeros_like(param)
             g = g.astype(param.dtype, copy=False)
-            compiled = _updates is not None and param.flags.c_contiguous
+            m, v = self.m[name], self.v[name]
+            compiled = _updates is not None and all(
+                a.flags.c_contiguous and a.dtype in (np.float32, np.float64)
+                for a in (param, m, v)
+            )
             step = self._compiled_step if compiled else self._step
-            step(param, rows, g, self.m[name], self.v[name], lr)
+            step(param, rows, g, m, v, lr)
 
     def _step(self, param, rows, g, m_all, v_all, lr):
         """The step of one parameter (of its ``rows``, if not None) in NumPy:
