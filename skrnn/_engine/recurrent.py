@@ -1,15 +1,15 @@
 """Stacked, optionally bidirectional recurrent layers over padded, time-major batches.
 
-A layer projects its input for every step and both directions in one GEMM, runs the
-cell's time loop of each direction (the two directions of a bidirectional layer on
-two threads when ``gemm.threads`` allows: each loop is a serial chain of small
-products, and on one core the stacked loop of both was no faster), and after the
-backward loop forms the input-weight gradient and the input's gradient as one GEMM
-each over all steps. The backward direction of a bidirectional layer is the same
-cell run over each sequence's valid steps in reverse: its projected input is
-gathered through a per-sequence reversal index (padding stays at the end), and its
-outputs are gathered back.
-"""
+Each direction of a layer projects its input for every step in one GEMM, runs the
+cell's time loop, and after the backward loop forms its input-weight gradient and
+the input's gradient as one GEMM each over all steps; the two directions of a
+bidirectional layer do all that on two threads when ``gemm.threads`` allows (each
+loop is a serial chain of small products, and on one core the stacked loop of both
+was no faster). The backward direction is the same cell run over each sequence's
+valid steps in reverse: it reads the layer's input gathered through a per-sequence
+reversal index (padding stays at the end), and its outputs and its input's
+gradient are gathered back. Gathering the input, rather than its projection, moves
+the fewest floats: a layer's input is narrower than its gates."""
 
 import numpy as np
 
@@ -86,16 +86,16 @@ class RecurrentStack:
             if layer > 0 and dropout is not None:
                 x, mask = dropout(x)
                 dropout_masks.append(mask)
-            W_in, b, recurrent = self._layer_params(params, layer)
-            # both directions' input projections in one GEMM, then the backward
-            # direction's steps reversed within each sequence
-            xprojs = _split_directions(
-                _project(x, W_in, b), len(self.directions), reverse, cols
-            )
+            layer_params = self._layer_params(params, layer)
+            # each direction reads the input in its own step order, projects it
+            # and runs its loop, on a thread of its own when there are two
+            inputs = [x, x[reverse, cols]][: len(self.directions)]
             states = self._initial_state(initial_state, layer, x.dtype, B)
 
-            def run(k, recurrent=recurrent, xprojs=xprojs, states=states):
-                return self.cell.forward(recurrent[k], xprojs[k], *states[k])
+            def run(k, layer_params=layer_params, inputs=inputs, states=states):
+                W_in, b, recurrent = layer_params[k]
+                xproj = _project(inputs[k], W_in, b)[:, None]
+                return self.cell.forward(recurrent, xproj, *states[k])
 
             outputs = map_threads(run, range(len(self.directions)))
             for direction, (hs, cell_cache) in zip(
@@ -104,7 +104,7 @@ class RecurrentStack:
                 c = cell_cache["cs"][last + 1, 0, cols] if "cs" in cell_cache else None
                 final_state[(layer, direction)] = (hs[last, 0, cols], c)
             cell_caches = [cell_cache for _, cell_cache in outputs]
-            caches.append((x, W_in, recurrent, cell_caches))
+            caches.append((inputs, layer_params, cell_caches))
             x = _join_directions([hs for hs, _ in outputs], reverse, cols)
         cache = {"caches": caches, "reverse": reverse, "dropout_masks": dropout_masks}
         return x, final_state, cache
@@ -120,47 +120,46 @@ class RecurrentStack:
         reverse = cache["reverse"]
         grads, dh0 = {}, {}
         for layer in reversed(range(self.num_layers)):
-            x, W_in, recurrent, cell_caches = cache["caches"][layer]
+            inputs, layer_params, cell_caches = cache["caches"][layer]
             dhs = _split_directions(dout, len(self.directions), reverse, cols)
 
-            def run(k, recurrent=recurrent, dhs=dhs, cell_caches=cell_caches):
-                return self.cell.backward(recurrent[k], dhs[k], cell_caches[k])
+            def run(k, inputs=inputs, layer_params=layer_params, dhs=dhs,
+                    cell_caches=cell_caches):
+                W_in, _, recurrent = layer_params[k]
+                dxproj, cell_grads, dh = self.cell.backward(
+                    recurrent, dhs[k], cell_caches[k]
+                )
+                dxproj = dxproj[:, 0].reshape(T * B, -1)
+                layer_grads = {
+                    "W_in": matmul(inputs[k].reshape(T * B, -1).T, dxproj),
+                    "b": dxproj.sum(axis=0),
+                    **{name: value[0] for name, value in cell_grads.items()},
+                }
+                return matmul(dxproj, W_in.T).reshape(T, B, -1), layer_grads, dh
 
             outputs = map_threads(run, range(len(self.directions)))
-            dproj = _join_directions(
-                [dxproj for dxproj, _, _ in outputs], reverse, cols
-            )
-            dproj = dproj.reshape(T * B, -1)
-            dW_in = matmul(x.reshape(T * B, -1).T, dproj)
-            db = dproj.sum(axis=0)
-            G = dproj.shape[1] // len(self.directions)
-            for k, (direction, (_, cell_grads, dh)) in enumerate(
-                zip(self.directions, outputs, strict=True)
+            for direction, (_, layer_grads, dh) in zip(
+                self.directions, outputs, strict=True
             ):
                 prefix = f"rnn.{layer}.{direction}."
-                gates = slice(k * G, (k + 1) * G)
-                grads[prefix + "W_in"] = np.ascontiguousarray(dW_in[:, gates])
-                grads[prefix + "b"] = db[gates]
-                for name, value in cell_grads.items():
-                    grads[prefix + name] = value[0]
+                grads.update({prefix + k: v for k, v in layer_grads.items()})
                 dh0[(layer, direction)] = dh[0]
-            dout = matmul(dproj, W_in.T).reshape(T, B, -1)
+            dout = outputs[0][0]
+            if len(outputs) == 2:  # the backward direction's input, in step order
+                dout += outputs[1][0][reverse, cols]
             if layer > 0 and cache["dropout_masks"]:
                 dout *= cache["dropout_masks"][layer - 1]
         return dout, grads, dh0
 
     def _layer_params(self, params, layer):
-        """The input weights and biases of ``layer``'s directions side by side
-        along the gates (one projection GEMM for all), and each direction's
+        """``(W_in, b, recurrent)`` of each direction of ``layer``, the
         recurrent parameters with the cells' leading direction axis (of size 1)."""
-        parts = [_subdict(params, f"rnn.{layer}.{d}.") for d in self.directions]
-        W_in = np.concatenate([p["W_in"] for p in parts], axis=-1)
-        b = np.concatenate([p["b"] for p in parts], axis=-1)
-        recurrent = [
-            {name: v[None] for name, v in p.items() if name not in ("W_in", "b")}
-            for p in parts
-        ]
-        return W_in, b, recurrent
+        out = []
+        for direction in self.directions:
+            p = _subdict(params, f"rnn.{layer}.{direction}.")
+            recurrent = {k: v[None] for k, v in p.items() if k not in ("W_in", "b")}
+            out.append((p["W_in"], p["b"], recurrent))
+        return out
 
     def _initial_state(self, initial_state, layer, dtype, B):
         """``(h0, c0)`` of each direction of ``layer``, each ``(1, B, H)`` (``c0``
