@@ -7,7 +7,7 @@ NumPy's arithmetic bit for bit), the NumPy code being the reference.
 
 import numpy as np
 
-from ._kernels import load
+from ._kernels import load, takes
 from .embedding import SparseRows
 
 _updates = load("updates")
@@ -98,7 +98,7 @@ class WeightAverage:
 
 def _move(average, value, rate):
     """``average -= rate * (average - value)``, in place."""
-    if _compiled(average, value):
+    if _updates is not None and takes(average, value):
         _updates.average(average.reshape(-1), value.reshape(-1), rate)
     else:
         average -= rate * (average - value)
@@ -108,7 +108,8 @@ def _move_rows(average, folded_value, value, rows, keep, rate):
     """``_move`` on the ``rows`` of a sparse table that a step moved, each first
     brought up to the step before (``keep``: the decays it missed); their new
     value is kept in ``folded_value``."""
-    if isinstance(rows, np.ndarray) and _compiled(average, folded_value, value):
+    compiled = _updates is not None and takes(average, folded_value, value)
+    if compiled and isinstance(rows, np.ndarray):
         rows = rows.astype(np.intp, copy=False)
         _updates.average_rows(average, folded_value, value, rows, keep, rate)
         return
@@ -117,12 +118,3 @@ def _move_rows(average, folded_value, value, rows, keep, rate):
     average[rows] -= rate * (average[rows] - value[rows])
     folded_value[rows] = value[rows]
 
-
-def _compiled(*arrays):
-    """Whether the kernels can take ``arrays``: built, C-contiguous, one float type."""
-    return (
-        _updates is not None
-        and all(a.flags.c_contiguous for a in arrays)
-        and len({a.dtype for a in arrays}) == 1
-        and arrays[0].dtype in (np.float32, np.float64)
-    )

@@ -11,7 +11,7 @@ below is the reference and the fallback.
 
 import numpy as np
 
-from ._kernels import load
+from ._kernels import load, takes
 from .embedding import SparseRows
 
 _updates = load("updates")
@@ -82,10 +82,7 @@ class Adam:
                 self.v[name] = np.zeros_like(param)
             g = g.astype(param.dtype, copy=False)
             m, v = self.m[name], self.v[name]
-            compiled = _updates is not None and all(
-                a.flags.c_contiguous and a.dtype in (np.float32, np.float64)
-                for a in (param, m, v)
-            )
+            compiled = _updates is not None and takes(param, m, v)
             step = self._compiled_step if compiled else self._step
             step(param, rows, g, m, v, lr)
 

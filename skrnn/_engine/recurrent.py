@@ -89,7 +89,7 @@ class RecurrentStack:
             layer_params = self._layer_params(params, layer)
             # each direction reads the input in its own step order, projects it
             # and runs its loop, on a thread of its own when there are two
-            inputs = [x, x[reverse, cols]][: len(self.directions)]
+            inputs = [x] if len(self.directions) == 1 else [x, x[reverse, cols]]
             states = self._initial_state(initial_state, layer, x.dtype, B)
 
             def run(k, layer_params=layer_params, inputs=inputs, states=states):

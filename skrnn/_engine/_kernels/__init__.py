@@ -16,6 +16,8 @@ average) into one pass each, with NumPy's rounding (``optimizers.py``).
 
 from importlib import import_module
 
+import numpy as np
+
 
 def load(name):
     """The extension module ``_kernels.<name>``, or None where it was not built
@@ -25,3 +27,13 @@ def load(name):
         return import_module(f"{__name__}.{name}")
     except ImportError:
         return None
+
+
+def takes(*arrays):
+    """Whether the ``updates`` kernels can work on ``arrays`` in place: all
+    C-contiguous and of one float type (float32 or float64)."""
+    return (
+        all(a.flags.c_contiguous for a in arrays)
+        and len({a.dtype for a in arrays}) == 1
+        and arrays[0].dtype in (np.float32, np.float64)
+    )

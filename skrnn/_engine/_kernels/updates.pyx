@@ -26,6 +26,14 @@ from ._common cimport real
 ctypedef Py_ssize_t intp
 
 
+cdef void _check_rows(const intp[::1] rows, intp n_rows, str what) except *:
+    """IndexError unless every entry of ``rows`` indexes one of ``n_rows``."""
+    cdef intp k
+    for k in range(rows.shape[0]):
+        if not 0 <= rows[k] < n_rows:
+            raise IndexError(f"{what} {rows[k]} is out of bounds")
+
+
 def row_sums(ids, real[:, :] values, intp n_rows):
     """The distinct ``ids`` in increasing order, and for each the sum of the
     rows of ``values`` that it indexes, added in their order (as SciPy's
@@ -35,9 +43,7 @@ def row_sums(ids, real[:, :] values, intp n_rows):
     cdef intp n_distinct = 0
     if values.shape[0] != n:
         raise ValueError("inconsistent shapes")
-    for i in range(n):
-        if not 0 <= ids_v[i] < n_rows:
-            raise IndexError(f"id {ids_v[i]} is out of bounds")
+    _check_rows(ids_v, n_rows, "id")
     slot = np.full(n_rows, -1, dtype=np.intp)
     seen = np.empty(n, dtype=np.intp)
     cdef intp[::1] slot_v = slot, seen_v = seen
@@ -100,9 +106,7 @@ def adam_rows(real[:, ::1] param, const intp[::1] rows, real[:, ::1] grad,
             or m.shape[0] != param.shape[0] or m.shape[1] != dim
             or v.shape[0] != param.shape[0] or v.shape[1] != dim):
         raise ValueError("inconsistent shapes")
-    for k in range(n_rows):
-        if not 0 <= rows[k] < param.shape[0]:
-            raise IndexError(f"row {rows[k]} is out of bounds")
+    _check_rows(rows, param.shape[0], "row")
     if n_rows == 0 or dim == 0:
         return
     with nogil:
@@ -138,9 +142,7 @@ def average_rows(real[:, ::1] average, real[:, ::1] folded_value,
             or value.shape[0] != average.shape[0] or value.shape[1] != dim
             or keep.shape[0] != n_rows):
         raise ValueError("inconsistent shapes")
-    for k in range(n_rows):
-        if not 0 <= rows[k] < average.shape[0]:
-            raise IndexError(f"row {rows[k]} is out of bounds")
+    _check_rows(rows, average.shape[0], "row")
     with nogil:
         for k in range(n_rows):
             r = rows[k]
