@@ -93,6 +93,9 @@ _ESTIMATORS = {
     "sklearn.preprocessing.StandardScaler": StandardScaler,
 }
 _HELPERS = {}
+# Names a helper class was written under before it moved to another module: a
+# file written then still reads (never written any more).
+_FORMER_NAMES = {}
 
 
 def _estimator_classes():
@@ -128,7 +131,7 @@ def _register(registry, name, cls):
     registry[name] = cls
 
 
-def model_file_class(cls):
+def model_file_class(cls=None, *, formerly=None):
     """Class decorator: let skrnn model files hold instances of ``cls``.
 
     For skrnn's helper objects inside fitted estimators (vocabularies, history,
@@ -142,8 +145,14 @@ def model_file_class(cls):
         @model_file_class
         class Vocabulary: ...
 
+    A class moved to another module passes its former name, so that files
+    written before the move still load: ``@model_file_class(formerly=
+    "skrnn._data.Vocabulary")``.
+
     Only classes defined at module level in the skrnn package are accepted.
     """
+    if cls is None:
+        return lambda cls: model_file_class(cls, formerly=formerly)
     if not isinstance(cls, type):
         raise TypeError(f"model_file_class decorates a class, not {cls!r}.")
     if not _in_skrnn(cls) or "<locals>" in cls.__qualname__:
@@ -151,7 +160,12 @@ def model_file_class(cls):
             f"model_file_class registers skrnn's own module-level classes only, "
             f"not {cls.__module__}.{cls.__qualname__}."
         )
-    _register(_HELPERS, f"{cls.__module__}.{cls.__qualname__}", cls)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    _register(_HELPERS, name, cls)
+    if formerly is not None:
+        if formerly in _HELPERS:
+            raise TypeError(f"{formerly!r} is the name of a registered class.")
+        _FORMER_NAMES[formerly] = name
     return cls
 
 
@@ -347,7 +361,8 @@ class _Decoder:
         return bit_generator
 
     def _object(self, body):
-        cls = _registered(_HELPERS, body["class"])
+        name = body["class"]
+        cls = _registered(_HELPERS, _FORMER_NAMES.get(name, name))
         obj = cls.__new__(cls)
         if isinstance(obj, list):
             list.extend(obj, self.decode(body["items"]))

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from ._data import distinct_tokens
 from ._persistence import model_file_class
+from ._vocabulary import distinct_tokens
 
 PAD, UNKNOWN, BEGIN, END = 0, 1, 2, 3
 # Longer words keep their first and last MAX_CHARS // 2 characters: what tells

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
-from ._data import split_sequences, validate_tags
+from ._validation import split_sequences, validate_tags
 
 
 class TaggerMixin:

@@ -10,10 +10,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseRNN, EncodedSequences
-from ._data import Vocabulary, validate_sequences
 from ._engine.heads import POOLINGS
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
+from ._validation import validate_sequences
+from ._vocabulary import Vocabulary
 
 __all__ = ["RNNClassifier"]
 

@@ -14,11 +14,11 @@ from sklearn.utils.metaestimators import _BaseComposition, available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import split_sequences, validate_sequences
 from ._engine.crf import viterbi
 from ._persistence import SaveMixin
 from ._tag_schemes import transitions
 from ._tagging import TaggerMixin
+from ._validation import split_sequences, validate_sequences
 
 __all__ = ["VotingTagger"]
 

@@ -8,11 +8,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._data import split_sequences, validate_sequences, validate_tags
 from ._hmm_inference import forward_backward, viterbi
 from ._hmm_lexicon import SuffixModel
 from ._persistence import SaveMixin
 from ._tagging import TaggerMixin
+from ._validation import split_sequences, validate_sequences, validate_tags
 
 # Pseudo-count of the suffix model's ``P(tag | word)`` added to a known word's
 # tag counts: it decides rare words (seen once or twice) and vanishes for

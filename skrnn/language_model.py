@@ -24,7 +24,6 @@ from ._base import (
     _engine_threads,
     _RateSchedule,
 )
-from ._data import validate_sequences
 from ._engine import (
     OPTIMIZERS,
     SOFTMAXES,
@@ -38,6 +37,7 @@ from ._engine.batching import padded_positions
 from ._engine.heads import frequency_classes
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
+from ._validation import validate_sequences
 
 __all__ = ["RNNLanguageModel"]
 

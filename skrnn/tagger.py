@@ -3,7 +3,7 @@
 At each step the network reads the current token's input vector and the history
 of the recurrent state and outputs P(y_i | x_i, h_{i-1}) (and, bidirectional, the
 future as well). Tokens become several embedded id streams (word, lowercase,
-suffixes, shape; see :class:`skrnn._data.TokenFeaturizer`) so that unseen words
+suffixes, shape; see :class:`skrnn._vocabulary.TokenFeaturizer`) so that unseen words
 are still tagged from their form.
 """
 
@@ -14,13 +14,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import PREDICT_DTYPE, BaseRNN, EncodedSequences, _engine_threads
-from ._data import TokenFeaturizer, split_sequences, validate_sequences, validate_tags
 from ._engine import CharacterCNN, segment_positions
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
 from ._spelling import Spelling
 from ._tag_schemes import SCHEMES, detect_scheme, transitions
 from ._tagging import TaggerMixin
+from ._validation import split_sequences, validate_sequences, validate_tags
+from ._vocabulary import TokenFeaturizer
 
 __all__ = ["RNNTagger"]
 

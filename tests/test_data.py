@@ -1,4 +1,5 @@
-"""Tests of skrnn._data: validation, tags, splitting, vocabularies, featurizer."""
+"""Tests of skrnn._validation (sequences, tags, splitting) and skrnn._vocabulary
+(vocabularies, featurizer)."""
 
 import copy
 import pickle
@@ -10,15 +11,13 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 
-from skrnn._data import (
+from skrnn._validation import (
     Sequences,
-    TokenFeaturizer,
-    Vocabulary,
     split_sequences,
     validate_sequences,
     validate_tags,
-    word_shape,
 )
+from skrnn._vocabulary import TokenFeaturizer, Vocabulary, word_shape
 
 
 class Dummy(BaseEstimator):

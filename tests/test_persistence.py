@@ -525,8 +525,8 @@ REGISTERED_ESTIMATORS = {
 }
 REGISTERED_HELPERS = {
     "skrnn._base.History",
-    "skrnn._data.TokenFeaturizer",
-    "skrnn._data.Vocabulary",
+    "skrnn._vocabulary.TokenFeaturizer",
+    "skrnn._vocabulary.Vocabulary",
     "skrnn._engine.optimizers.Adam",
     "skrnn._engine.optimizers.SGD",
     "skrnn._hmm_lexicon.SuffixModel",
@@ -698,8 +698,9 @@ def _with_class(name, where="estimator"):
     [
         ("skrnn.NotAnEstimator", "estimator"),
         ("skrnn.BaseRNN", "estimator"),  # an skrnn class, but no SaveMixin
-        ("skrnn._data.Sequences", "helper"),  # an skrnn class, not registered
-        ("skrnn._data.Vocabulary", "estimator"),  # a helper is no estimator
+        ("skrnn._validation.Sequences", "helper"),  # an skrnn class, not registered
+        ("skrnn._vocabulary.Vocabulary", "estimator"),  # a helper is no estimator
+        ("skrnn._data.Vocabulary", "estimator"),  # nor is a helper's former name
         ("skrnn.HMMTagger", "helper"),  # nor an estimator a helper
     ],
 )
@@ -707,6 +708,30 @@ def test_a_class_that_is_not_registered_is_refused(name, where, tmp_path):
     data = _with_header(_with_class(name, where))
     with pytest.raises(ValueError, match=f"class '{name}', which is not one of"):
         _load_bytes(data, tmp_path)
+
+
+def test_a_file_naming_a_helper_by_its_former_module_loads(tmp_path):
+    """Vocabulary and TokenFeaturizer moved from skrnn._data to
+    skrnn._vocabulary: files written before the move name them by the old
+    module, and still load; a new file names the new one."""
+    model = RNNTagger(**SMALL).fit(TOKENS, TAGS)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
+        members = {k: archive[k] for k in archive.files}
+    text = members[_HEADER].tobytes().decode()
+    assert text.count("skrnn._vocabulary.") >= 2 and "skrnn._data." not in text
+    old = text.replace("skrnn._vocabulary.", "skrnn._data.")
+    members[_HEADER] = np.frombuffer(old.encode(), dtype=np.uint8)
+    written = io.BytesIO()
+    np.savez(written, **members)
+    loaded = _load_bytes(written.getvalue(), tmp_path)
+    assert type(loaded.featurizer_).__module__ == "skrnn._vocabulary"
+    _assert_same_output(loaded.predict_proba(TOKENS), model.predict_proba(TOKENS))
+    with pytest.raises(TypeError, match="name of a registered class"):
+        model_file_class(formerly="skrnn._vocabulary.Vocabulary")(
+            type("Moved", (), {"__module__": "skrnn.other"})
+        )
 
 
 def test_a_subclass_outside_skrnn_is_not_registered(tmp_path):
