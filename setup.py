@@ -4,8 +4,9 @@ of the recurrent cells and the per-step parameter updates.
 Everything else about the package is in pyproject.toml; this file only adds the
 extensions, which setuptools cannot describe declaratively because each cell's
 gate helper needs flags of its own:
-- ``<cell>.pyx`` (Cython: the time loops, the BLAS calls through
-  ``scipy.linalg.cython_blas``): ``-O3``;
+- ``<cell>.pyx`` (Cython: the time loops): ``-O3``;
+- ``_blas.pyx`` (the loops' BLAS product: NumPy's CBLAS when found at run
+  time, ``scipy.linalg.cython_blas`` otherwise): ``-O3``;
 - ``<cell>_gates.c`` (the gate arithmetic of a step): ``-O3 -fno-math-errno
   -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
   (libmvec, linked with ``-lmvec``; ``simd.h``); compiled first and linked as
@@ -66,6 +67,7 @@ def _cell_extension(cell):
             f"{KERNELS}/{cell}_gates.h",
             f"{KERNELS}/simd.h",
             f"{KERNELS}/_common.pxd",
+            f"{KERNELS}/_blas.pxd",
         ],
         include_dirs=[KERNELS],
         extra_compile_args=LOOP_FLAGS,
@@ -76,12 +78,21 @@ def _cell_extension(cell):
 
 setup(
     ext_modules=cythonize(
-        [_cell_extension(cell) for cell in CELLS]
+        [
+            Extension(
+                "skrnn._engine._kernels._blas",
+                sources=[f"{KERNELS}/_blas.pyx"],
+                depends=[f"{KERNELS}/_blas.pxd"],
+                extra_compile_args=LOOP_FLAGS,
+                optional=True,
+            )
+        ]
+        + [_cell_extension(cell) for cell in CELLS]
         + [
             Extension(
                 "skrnn._engine._kernels.updates",
                 sources=[f"{KERNELS}/updates.pyx"],
-                depends=[f"{KERNELS}/_common.pxd"],
+                depends=[f"{KERNELS}/_common.pxd", f"{KERNELS}/_blas.pxd"],
                 extra_compile_args=UPDATE_FLAGS,
                 libraries=["m"] if GLIBC else [],
                 optional=True,

@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from skrnn import RNNTagger
 from skrnn._engine import compiled_cells, recurrent
+from skrnn._engine._kernels import load, numpy_cblas64
 from skrnn._engine.cells import CELLS
 from skrnn._engine.compiled_cells import COMPILED_CELLS, cell_class
 from skrnn._engine.gemm import map_threads, threads
@@ -91,6 +92,38 @@ def test_matches_the_numpy_cell(name, T, B, H, dtype):
     assert want.keys() == got.keys()
     for key in want:
         _close(got[key], want[key], TOL[dtype])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="built on Linux")
+def test_the_loops_call_numpys_blas():
+    """NumPy's Linux wheels carry an ILP64 OpenBLAS: the loops call it."""
+    addresses = numpy_cblas64()
+    assert addresses is not None and all(addresses)
+    assert load("_blas").uses_cblas64()
+
+
+@pytest.mark.skipif(numpy_cblas64() is None, reason="NumPy's BLAS was not found")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", COMPILED)
+def test_either_blas_matches_the_numpy_cell(name, dtype):
+    """SciPy's BLAS (the fallback) and NumPy's give the reference's results."""
+    blas = load("_blas")
+    problem = _problem(name, 12, 40, 48, dtype, seed=2)
+    want = _run(CELLS[name](), *problem)
+    got = {}
+    try:
+        for kind, addresses in [("scipy", (0, 0)), ("numpy", numpy_cblas64())]:
+            blas.use_cblas64(*addresses)
+            assert blas.uses_cblas64() == (kind == "numpy")
+            with threads(2):
+                got[kind] = _run(COMPILED_CELLS[name](), *problem)
+    finally:
+        blas.use_cblas64(*numpy_cblas64())
+    for kind in got:
+        for key in want:
+            _close(got[kind][key], want[key], TOL[dtype])
+    with pytest.raises(ValueError, match="both addresses"):
+        blas.use_cblas64(numpy_cblas64()[0], 0)
 
 
 @pytest.mark.parametrize("name", COMPILED)

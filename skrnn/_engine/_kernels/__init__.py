@@ -4,16 +4,18 @@ Each cell's module (``gru``, ``lstm``, ``rnn``) runs the whole time loop of a
 block of rows of a batch, forward or backward, without the GIL, so that the
 engine's threads run the blocks (and the directions) side by side; the rows of
 a batch never interact. A step of a block is one BLAS call for the recurrent
-product (``scipy.linalg.cython_blas``) and one call of the cell's gate helper
-in C (``<cell>_gates.c``, with what the helpers share in ``simd.h``). The
-Python side, with the same interface as the NumPy cells, is
-``compiled_cells.py``. BLAS must run on one thread (skrnn's fits limit it):
+product (``_blas``: NumPy's BLAS where found, SciPy's otherwise) and one call
+of the cell's gate helper in C (``<cell>_gates.c``, with what the helpers
+share in ``simd.h``). The Python side, with the same interface as the NumPy
+cells, is ``compiled_cells.py``. BLAS must run on one thread (skrnn's fits limit it):
 the engine's threads running the blocks are the parallelism.
 
 ``updates`` fuses the per-step parameter updates (Adam's step, the weight
 average) into one pass each, with NumPy's rounding (``optimizers.py``).
 """
 
+import ctypes
+from functools import cache
 from importlib import import_module
 
 import numpy as np
@@ -24,9 +26,46 @@ def load(name):
     (no C compiler, or a source tree never built): the engine then runs its
     NumPy code, which the compiled kernels reproduce."""
     try:
-        return import_module(f"{__name__}.{name}")
+        module = import_module(f"{__name__}.{name}")
     except ImportError:
         return None
+    _use_numpy_blas()
+    return module
+
+
+@cache
+def _use_numpy_blas():
+    """Point the loops' products (``_blas``) at NumPy's BLAS, once."""
+    addresses = numpy_cblas64()
+    if addresses is not None:
+        import_module(f"{__name__}._blas").use_cblas64(*addresses)
+
+
+def numpy_cblas64():
+    """The addresses of ``cblas_sgemm`` and ``cblas_dgemm`` with 64-bit integers
+    in the BLAS that NumPy's ``@`` calls, or None where they are not found.
+
+    NumPy's wheels carry OpenBLAS with these symbols (``scipy_cblas_sgemm64_``;
+    other ILP64 builds without the prefix). Elsewhere (Accelerate, MKL, a
+    32-bit-integer BLAS, or Windows, where a symbol is only looked up in the
+    module itself) the kernels keep SciPy's BLAS.
+    """
+    try:
+        from numpy._core import _multiarray_umath
+    except ImportError:  # NumPy 1.x
+        from numpy.core import _multiarray_umath
+    try:
+        # dlsym through NumPy's extension module searches the libraries it loaded
+        library = ctypes.CDLL(_multiarray_umath.__file__)
+    except OSError:
+        return None
+    for prefix in ("scipy_cblas_", "cblas_"):
+        try:
+            functions = [getattr(library, f"{prefix}{t}gemm64_") for t in "sd"]
+        except AttributeError:
+            continue
+        return tuple(ctypes.cast(f, ctypes.c_void_p).value for f in functions)
+    return None
 
 
 def takes(*arrays):

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """What every compiled time loop shares: the float type and one BLAS product."""
 
-from scipy.linalg.cython_blas cimport dgemm, sgemm
+from ._blas cimport dgemm, sgemm
 
 ctypedef fused real:
     float
@@ -14,6 +14,6 @@ cdef inline void gemm(char ta, char tb, int m, int n, int k, real alpha,
     """Column-major ``c = alpha op(a) op(b) + beta c``: a row-major product
     ``C = A @ B`` is ``gemm('N', 'N', ..., B, A, ...)``."""
     if real is float:
-        sgemm(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
+        sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     else:
-        dgemm(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
+        dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
