@@ -28,10 +28,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-# below this many multiply-adds (about 0.4 ms of one core) a product is not worth
+# below this many multiply-adds (about 0.15 ms of one core) a product is not worth
 # a thread's hand-off: the Elman tagger's (640 x 100) @ (100 x 128) projection ran
-# slower split than whole
-_MIN_SPLIT = 2**25
+# no faster split than whole. 2**25 (session 10) left the unidirectional LSTM's and
+# GRU's projections (600 x 100 x 512, 30M) on one thread while the other waited:
+# at 2**23 their epochs took 16-19% less (session 19).
+_MIN_SPLIT = 2**23
 
 _state = {"pool": None, "pool_size": 0, "pid": None}
 _local = threading.local()
