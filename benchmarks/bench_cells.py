@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skrnn._engine.cells import CELLS
-from skrnn._engine.compiled_cells import COMPILED_CELLS, compiled_isa
+from skrnn._engine.compiled_cells import COMPILED_CELLS, compiled_blas, compiled_isa
 from skrnn._engine.gemm import threads
 
 
@@ -43,7 +43,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
     T, H = args.steps, args.hidden_size
-    print(f"# float32, T={T}, H={H}, best of {args.repeats}; gates: {compiled_isa()}")
+    print(
+        f"# float32, T={T}, H={H}, best of {args.repeats}; gates: {compiled_isa()}; "
+        f"BLAS: {compiled_blas()}'s"
+    )
     print(
         "| cell | B | threads | NumPy fwd | compiled fwd | × | NumPy fwd+bwd "
         "| compiled fwd+bwd | × |"

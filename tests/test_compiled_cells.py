@@ -100,6 +100,7 @@ def test_the_loops_call_numpys_blas():
     addresses = numpy_cblas64()
     assert addresses is not None and all(addresses)
     assert load("_blas").uses_cblas64()
+    assert compiled_cells.compiled_blas() == "numpy"
 
 
 @pytest.mark.skipif(numpy_cblas64() is None, reason="NumPy's BLAS was not found")

@@ -201,6 +201,16 @@ def compiled_isa():
     return None if _gru is None else _gru.gates_isa()
 
 
+def compiled_blas():
+    """Whose BLAS the compiled loops call: ``"numpy"`` (the one NumPy's ``@``
+    calls) or ``"scipy"`` (``scipy.linalg.cython_blas``), or None when the
+    extension is not built."""
+    blas = load("_blas")
+    if blas is None or not COMPILED_CELLS:
+        return None
+    return "numpy" if blas.uses_cblas64() else "scipy"
+
+
 def _in_blocks(kernel, *arrays):
     """``kernel(*arrays, b0, b1)`` on each block of rows of the batch (the
     second axis of ``arrays[0]``), one block per thread that ``gemm.threads``
