@@ -43,6 +43,8 @@ from skrnn.metrics import (
 # name -> (factory of seed, seeded)
 MODELS = {
     "HMMTagger()": (lambda seed: HMMTagger(), False),
+    # the HMM without span rules, as it was before it had them
+    "HMMTagger(tag_scheme=None)": (lambda seed: HMMTagger(tag_scheme=None), False),
     "sklearn-crfsuite CRF": (lambda seed: CRFSuiteTagger(), False),
 }
 
@@ -104,7 +106,9 @@ def _run(model, X, y, X_test, y_test):
         "epochs": len(history) if history else None,
     }
     rows = {"": {**_scores(y_test, y_pred), **timing}}
-    if getattr(model, "tag_scheme_", None) is not None and model.output_ == "softmax":
+    if getattr(model, "tag_scheme_", None) is not None and (
+        getattr(model, "output_", None) == "softmax"
+    ):
         scheme, model.tag_scheme_ = model.tag_scheme_, None
         rows[", tag by tag"] = {**_scores(y_test, model.predict(X_test)), **timing}
         model.tag_scheme_ = scheme

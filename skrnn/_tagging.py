@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
+from ._tag_schemes import detect_scheme, transitions
 from ._validation import split_sequences, validate_tags
 
 
@@ -64,3 +65,38 @@ class TaggerMixin:
         weights = _check_sample_weight(sample_weight, sequences.lengths)
         token_weights = np.repeat(weights, sequences.lengths)
         return float(np.average(predicted == tags, weights=token_weights))
+
+    # --- span rules (``tag_scheme``) ------------------------------------------
+
+    def _fit_tag_scheme(self, targets, lengths):
+        """``tag_scheme_`` for a fit on the tag ids ``targets`` (into
+        ``classes_``) of sequences of ``lengths``: ``tag_scheme`` itself, or for
+        ``"auto"`` the scheme the tags follow (None for entity tags that follow
+        none, as IOB1). An explicit scheme the tags break raises."""
+        scheme = self.tag_scheme
+        if scheme == "auto":
+            scheme = detect_scheme(self.classes_)
+        if scheme is None:
+            return None
+        allowed = transitions(self.classes_, scheme)  # the tags must be the scheme's
+        n_invalid = allowed.count_invalid(targets, lengths)
+        if not n_invalid:
+            return scheme
+        if self.tag_scheme == "auto":
+            return None
+        raise broken_scheme(scheme, n_invalid)
+
+    def _tag_transitions(self):
+        """The ``Transitions`` of ``tag_scheme_``, or None."""
+        scheme = getattr(self, "tag_scheme_", None)
+        return None if scheme is None else transitions(self.classes_, scheme)
+
+
+def broken_scheme(scheme, n_invalid):
+    """The error for training tags that break ``scheme`` in ``n_invalid``
+    places."""
+    return ValueError(
+        f"y breaks the {scheme} scheme in {n_invalid} place(s) (for example an "
+        "'I-' tag after 'O' or after another type). Fix the tags, or pass "
+        "tag_scheme=None to tag without span rules."
+    )

@@ -5,12 +5,13 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._hmm_inference import forward_backward, viterbi
 from ._hmm_lexicon import SuffixModel
 from ._persistence import SaveMixin
+from ._tag_schemes import SCHEMES
 from ._tagging import TaggerMixin
 from ._validation import split_sequences, validate_sequences, validate_tags
 
@@ -57,6 +58,16 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
     var_smoothing : float, default=1e-9
         Portion of the largest feature variance added to every variance
         (numeric input), as in :class:`~sklearn.naive_bayes.GaussianNB`.
+    tag_scheme : {"auto", "IOB2", "IOBES"} or None, default="auto"
+        Entity tags whose spans must be well formed, as
+        :class:`~skrnn.RNNTagger`'s: under ``"IOB2"`` an ``I-X`` continues a
+        ``B-X`` or ``I-X``; under ``"IOBES"`` spans also close with ``E-X``.
+        The transitions the rules forbid get probability 0 (the rest of each
+        row renormalised), so no method of the fitted model (``predict``,
+        ``predict_proba``, ``score_samples``, ``sample``) ever puts a broken
+        span forward. ``"auto"``: the scheme the training tags follow, if they
+        are entity tags and follow one (``tag_scheme_``); None: no rules. An
+        explicit scheme raises at ``fit`` on tags that break it.
 
     Attributes
     ----------
@@ -73,6 +84,8 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
     endprob_ : ndarray
         ``P(</s> | y_T)``, shape (n_classes,) (``order=1``); ``P(</s> |
         y_{T-1}, y_T)``, shape (n_classes + 1, n_classes) (``order=2``).
+    tag_scheme_ : {"IOB2", "IOBES"} or None
+        The span rules the fitted transitions keep to (see ``tag_scheme``).
     emissionprob_ : ndarray of shape (n_classes, n_words)
         ``P(word | tag)`` of the training words (token input only).
     vocabulary_ : dict
@@ -110,6 +123,7 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
         "suffix_length": [Interval(Integral, 0, None, closed="left")],
         "rare_threshold": [Interval(Real, 0, None, closed="left")],
         "var_smoothing": [Interval(Real, 0, None, closed="left")],
+        "tag_scheme": [StrOptions({"auto", *SCHEMES}), None],
     }
 
     def __init__(
@@ -120,12 +134,14 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
         suffix_length=10,
         rare_threshold=20,
         var_smoothing=1e-9,
+        tag_scheme="auto",
     ):
         self.order = order
         self.alpha = alpha
         self.suffix_length = suffix_length
         self.rare_threshold = rare_threshold
         self.var_smoothing = var_smoothing
+        self.tag_scheme = tag_scheme
 
     # ------------------------------------------------------------------ fit
 
@@ -175,6 +191,9 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
         tag_ids = tag_ids.reshape(-1)
 
         self._fit_transitions(tag_ids, lengths_kept, seq_weights, n_classes)
+        self.tag_scheme_ = self._fit_tag_scheme(tag_ids, lengths_kept)
+        if self.tag_scheme_ is not None:
+            self._keep_to(self._tag_transitions())
         if seqs.kind == "tokens":
             for attr in ("means_", "vars_"):
                 self.__dict__.pop(attr, None)
@@ -216,6 +235,25 @@ class HMMTagger(SaveMixin, TaggerMixin, BaseEstimator):
             self.startprob_, self.transmat_, self.endprob_ = _trigram_model(
                 tag_ids, lengths, seq_weights, K, self.alpha
             )
+
+    def _keep_to(self, rules):
+        """Give the transitions ``rules`` forbids probability 0 and renormalise
+        each row of successors (the end included)."""
+        start = np.where(rules.start, self.startprob_, 0.0)
+        # order 1: a row per previous tag; order 2: per (tag before, previous
+        # tag), where the tag before may be the start (index n_classes)
+        rows = np.concatenate(
+            [
+                np.where(rules.trans, self.transmat_, 0.0),
+                np.where(rules.end, self.endprob_, 0.0)[..., None],
+            ],
+            axis=-1,
+        )
+        totals = rows.sum(axis=-1, keepdims=True)
+        # a previous tag of which no successor is allowed is never reached
+        rows = np.divide(rows, totals, out=np.zeros_like(rows), where=totals > 0)
+        self.startprob_ = start / start.sum()
+        self.transmat_, self.endprob_ = rows[..., :-1], rows[..., -1]
 
     def _fit_words(self, words, tag_ids, token_weights, n_classes):
         K = n_classes
@@ -514,8 +552,11 @@ def _trigram_model(tag_ids, lengths, seq_weights, K, alpha):
         np.broadcast_arrays(f1[None, None, :], f2[None, :, :], f3), axis=0
     )
     votes = np.argmax(stacked, axis=0)
-    lam = np.bincount(votes[tri > 0], weights=tri[tri > 0], minlength=3)
-    lam = lam / lam.sum() if lam.sum() > 0 else np.array([1.0, 0.0, 0.0])
+    # One vote more for each level: a level no trigram voted for (the unigrams,
+    # on a small regular corpus) would leave every transition unseen in training
+    # at probability 0, and a text that needs one with no path at all.
+    lam = np.bincount(votes[tri > 0], weights=tri[tri > 0], minlength=3) + 1.0
+    lam = lam / lam.sum()
 
     p1 = (uni + alpha) / (total + alpha * S)
     with np.errstate(invalid="ignore", divide="ignore"):

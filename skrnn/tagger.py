@@ -18,8 +18,8 @@ from ._engine import CharacterCNN, segment_positions
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
 from ._spelling import Spelling
-from ._tag_schemes import SCHEMES, detect_scheme, transitions
-from ._tagging import TaggerMixin
+from ._tag_schemes import SCHEMES
+from ._tagging import TaggerMixin, broken_scheme
 from ._validation import split_sequences, validate_sequences, validate_tags
 from ._vocabulary import TokenFeaturizer
 
@@ -456,7 +456,7 @@ RNNLanguageModel or None, default=None
         CRF cannot learn tags that break the scheme (their path would be
         impossible)."""
         if reset:
-            self.tag_scheme_ = self._fit_tag_scheme(encoded)
+            self.tag_scheme_ = self._fit_tag_scheme(encoded.targets, encoded.lengths)
             self.output_ = self.output
             if self.output == "auto":
                 self.output_ = "softmax" if self.tag_scheme_ is None else "crf"
@@ -465,25 +465,7 @@ RNNLanguageModel or None, default=None
         if allowed is not None and self.output_ == "crf":
             n_invalid = allowed.count_invalid(encoded.targets, encoded.lengths)
             if n_invalid:
-                raise _broken_scheme(self.tag_scheme_, n_invalid)
-
-    def _fit_tag_scheme(self, encoded):
-        scheme = self.tag_scheme
-        if scheme == "auto":
-            scheme = detect_scheme(self.classes_)
-        if scheme is None:
-            return None
-        allowed = transitions(self.classes_, scheme)  # the tags must be the scheme's
-        n_invalid = allowed.count_invalid(encoded.targets, encoded.lengths)
-        if not n_invalid:
-            return scheme
-        if self.tag_scheme == "auto":
-            return None  # entity tags, but of no scheme (as IOB1)
-        raise _broken_scheme(scheme, n_invalid)
-
-    def _tag_transitions(self):
-        scheme = getattr(self, "tag_scheme_", None)
-        return None if scheme is None else transitions(self.classes_, scheme)
+                raise broken_scheme(self.tag_scheme_, n_invalid)
 
     def _allowed_transitions(self):
         allowed = self._tag_transitions()
@@ -785,14 +767,6 @@ default=None
         sequences = validate_sequences(self, X, lengths=lengths, reset=False)
         ids, _ = self._decode_encoded(self._encode_X(sequences))
         return self.classes_[ids], sequences
-
-
-def _broken_scheme(scheme, n_invalid):
-    return ValueError(
-        f"y breaks the {scheme} scheme in {n_invalid} place(s) (for example an "
-        "'I-' tag after 'O' or after another type). Fix the tags, or pass "
-        "tag_scheme=None to tag without span rules."
-    )
 
 
 def _neighbour_ids(context, lengths, window, boundary):

@@ -370,3 +370,63 @@ def test_ewt_accuracy():
     X_dev, y_dev = load_conllu(ewt / "en_ewt-ud-dev.conllu")
     # The default must beat NLTK's TnT (92.4% on test; ~92% on dev here).
     assert HMMTagger().fit(X, y).score(X_dev, y_dev) > 0.915
+
+
+def _random_word_sequences(X, n=300, seed=0):
+    """Sequences of training words in random order, plus an unseen word: the
+    transitions the training text never shows, where rules matter."""
+    rng = np.random.default_rng(seed)
+    vocab = sorted({w for s in X for w in s})
+    return [
+        [*rng.choice(vocab, size=rng.integers(1, 12)), "zz-unseen"] for _ in range(n)
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["IOB2", "IOBES"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_span_rules_hold_in_every_method(order, scheme):
+    from skrnn._tag_schemes import transitions
+    from skrnn.datasets import make_entity_tagging
+
+    X, y = make_entity_tagging(300, scheme=scheme, random_state=0)[:2]
+    X_random = _random_word_sequences(X)
+    lengths = [len(s) for s in X_random]
+    free = HMMTagger(order=order, tag_scheme=None).fit(X, y)
+    tagger = HMMTagger(order=order).fit(X, y)
+    assert free.tag_scheme_ is None and tagger.tag_scheme_ == scheme
+    rules = transitions(tagger.classes_, scheme)
+
+    def n_invalid(model):
+        tags = np.concatenate(model.predict(X_random))
+        return rules.count_invalid(np.searchsorted(model.classes_, tags), lengths)
+
+    assert n_invalid(free) > 0  # without the rules, random text breaks spans
+    assert n_invalid(tagger) == 0
+    # the fitted model gives forbidden transitions probability 0 ...
+    assert np.all(tagger.startprob_[~rules.start] == 0)
+    assert np.all(tagger.transmat_[..., ~rules.trans] == 0)
+    assert np.all(tagger.endprob_[..., ~rules.end] == 0)
+    assert_allclose(tagger.startprob_.sum(), 1.0)
+    reached = tagger.transmat_.sum(axis=-1) + tagger.endprob_ > 0
+    assert_allclose((tagger.transmat_.sum(axis=-1) + tagger.endprob_)[reached], 1.0)
+    # ... so the marginals, the likelihood and the samples keep to the rules too
+    proba = tagger.predict_proba(X_random)
+    inside = np.array([not allowed for allowed in rules.start])
+    assert max(float(p[0, inside].max(initial=0)) for p in proba) == 0
+    assert np.all(np.isfinite(tagger.score_samples(X_random)))
+    _, sampled = tagger.sample(50, random_state=0)
+    tags = np.concatenate(sampled)
+    assert rules.count_invalid(
+        np.searchsorted(tagger.classes_, tags), [len(t) for t in sampled]
+    ) == 0
+    # on the training text itself the rules cost nothing
+    assert tagger.score(X, y) >= free.score(X, y) - 1e-12
+
+
+def test_an_explicit_scheme_the_tags_break_is_refused():
+    X = [["a", "b"], ["c"]]
+    y = [["O", "I-PER"], ["B-LOC"]]
+    with pytest.raises(ValueError, match="breaks the IOB2 scheme in 1 place"):
+        HMMTagger(tag_scheme="IOB2").fit(X, y)
+    assert HMMTagger().fit(X, y).tag_scheme_ is None  # "auto": no scheme
+    assert HMMTagger().fit([["a"]], [["NOUN"]]).tag_scheme_ is None

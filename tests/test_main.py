@@ -234,20 +234,23 @@ def test_compare_conll_cv_prints_entity_scores_and_invalid_spans(ner, capsys):
     assert list(rows) == ["hmm", "rnn", "rnn-softmax"]
     # The hmm row, computed by hand on the same folds.
     X, y = ner["X"], ner["y"]
-    scores, invalid = [], 0
+    scores, invalid, invalid_without_rules = [], 0, 0
     for train, test in KFold(3, shuffle=True, random_state=0).split(X):
-        model = HMMTagger().fit([X[i] for i in train], [y[i] for i in train])
-        predicted = model.predict([X[i] for i in test])
+        X_train, y_train = [X[i] for i in train], [y[i] for i in train]
+        predicted = HMMTagger().fit(X_train, y_train).predict([X[i] for i in test])
         scores.append(_entity_row([y[i] for i in test], predicted))
         invalid += invalid_transitions(predicted)
+        free = HMMTagger(tag_scheme=None).fit(X_train, y_train)
+        invalid_without_rules += invalid_transitions(free.predict([X[i] for i in test]))
     scores = np.array(scores)
     assert scores[:, 2].std() > 0  # the folds differ: the std is printed
     for k, key in enumerate(["prec", "rec", "f1"]):
         assert rows["hmm"][key] == f"{scores[:, k].mean():.4f}"
         assert rows["hmm"][key + "_std"] == f"{scores[:, k].std():.4f}"
-    # An HMM's state before a span is "O", so it emits some "O I-X" here.
-    assert invalid > 0
-    assert rows["hmm"]["invalid"] == str(invalid)
+    # An HMM's state before a span is "O": without the span rules it emits some
+    # "O I-X" here; with them (the default) none.
+    assert invalid_without_rules > 0
+    assert invalid == 0 and rows["hmm"]["invalid"] == "0"
     # RNNTagger decodes under the IOB2 rules it detected, softmax or CRF
     for name in ("rnn", "rnn-softmax"):
         assert rows[name]["f1_std"] is not None and rows[name]["invalid"] == "0"
