@@ -11,6 +11,8 @@ gate helper needs flags of its own:
   -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
   (libmvec, linked with ``-lmvec``; ``simd.h``); compiled first and linked as
   an object;
+- ``class_softmax.pyx`` (the word half of the language model's class
+  softmax): ``-O3 -fno-math-errno``;
 - ``updates.pyx`` (Adam's step and the weight average): ``-O3
   -fno-math-errno -ffp-contract=off``, so that its loops vectorise (sqrt
   without errno) and round as NumPy does (no fused multiply-add).
@@ -89,6 +91,14 @@ setup(
         ]
         + [_cell_extension(cell) for cell in CELLS]
         + [
+            Extension(
+                "skrnn._engine._kernels.class_softmax",
+                sources=[f"{KERNELS}/class_softmax.pyx"],
+                depends=[f"{KERNELS}/_common.pxd", f"{KERNELS}/_blas.pxd"],
+                extra_compile_args=LOOP_FLAGS + ["-fno-math-errno"],
+                libraries=["m"] if GLIBC else [],
+                optional=True,
+            ),
             Extension(
                 "skrnn._engine._kernels.updates",
                 sources=[f"{KERNELS}/updates.pyx"],

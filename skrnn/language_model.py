@@ -33,7 +33,7 @@ from ._engine import (
     stream_positions,
 )
 from ._engine.batching import padded_positions
-from ._engine.heads import frequency_classes
+from ._engine.word_softmax import frequency_classes
 from ._generation import GenerationMixin
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin

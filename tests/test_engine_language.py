@@ -1,11 +1,17 @@
 """The language model's engine parts: stream batching, the full and class
 softmax heads, and LanguageNetwork's gradients (float64 finite differences)."""
 
+import sys
+
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
+from skrnn._engine import word_softmax
 from skrnn._engine.batching import bptt_windows, stream_positions
-from skrnn._engine.heads import (
+from skrnn._engine.gemm import threads
+from skrnn._engine.language import LanguageNetwork
+from skrnn._engine.word_softmax import (
     class_softmax_log_prob,
     class_softmax_log_proba,
     class_softmax_loss,
@@ -13,7 +19,6 @@ from skrnn._engine.heads import (
     full_softmax_log_proba,
     full_softmax_loss,
 )
-from skrnn._engine.language import LanguageNetwork
 
 
 def _head(rng, n=7, H=5, V=11, C=3):
@@ -94,7 +99,9 @@ def test_one_class_equals_the_full_softmax():
     )
 
 
-def test_class_softmax_head_gradient():
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_class_softmax_head_gradient(engine, monkeypatch):
+    monkeypatch.setenv("SKRNN_ENGINE", engine)
     rng = np.random.default_rng(3)
     h, W, b, Wc, bc, targets, bounds = _head(rng)
     loss, dh, grads = class_softmax_loss(h, W, b, Wc, bc, targets, bounds)
@@ -115,6 +122,62 @@ def test_class_softmax_head_gradient():
     for name, array in arrays.items():
         numeric = _numeric_grad(f, array)[0]
         np.testing.assert_allclose(analytic[name], numeric, atol=1e-7, err_msg=name)
+
+
+def _word_problem(dtype, seed=0, n=200, H=16, V=300, C=12):
+    """A class head with classes of one word, classes without rows and large
+    classes, its rows sorted by their target's class."""
+    rng = np.random.default_rng(seed)
+    counts = np.concatenate([[2000, 1500, 1000], rng.integers(1, 30, V - 3)])
+    counts = np.sort(counts)[::-1].astype(float)
+    bounds = word_softmax.frequency_classes(counts, C)
+    # targets from the first classes only, so that the last ones have no rows
+    targets = np.sort(rng.integers(0, bounds[-3], n))
+    h = rng.standard_normal((n, H)).astype(dtype)
+    W = rng.standard_normal((V, H)).astype(dtype)
+    b = rng.standard_normal(V).astype(dtype)
+    return h, targets, bounds, W, b
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="built on Linux")
+def test_the_class_softmax_kernel_is_built_and_used():
+    h, targets, bounds, W, b = _word_problem(np.float32)
+    assert word_softmax._compiled(h, W, b)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_compiled_word_softmax_matches_numpy(dtype, tol, n_threads, monkeypatch):
+    if word_softmax._class_softmax is None:
+        pytest.skip("the class_softmax extension is not built")
+    # every class range a thread of its own, however small the problem
+    monkeypatch.setattr(word_softmax, "_MIN_SPLIT", 1)
+    h, targets, bounds, W, b = _word_problem(dtype)
+    words = np.diff(bounds)
+    assert (words == 1).any() and (words > 20).any()
+    rows = np.diff(word_softmax._row_starts(targets, bounds))
+    assert (rows == 0).any()
+    inputs = [a.copy() for a in (h, targets, W, b)]
+    with threadpool_limits(limits=1, user_api="blas"), threads(n_threads):
+        if n_threads == 2:
+            edges = word_softmax._class_ranges(
+                word_softmax._row_starts(targets, bounds), bounds, 3 * h.shape[1]
+            )
+            assert len(edges) == 3 and edges[0] < edges[1] < edges[2]
+        want = word_softmax._word_softmax_numpy(h, targets, bounds, W, b, True)
+        got = word_softmax._word_softmax_compiled(h, targets, bounds, W, b, True)
+        want_nll = word_softmax._word_softmax_numpy(h, targets, bounds, W, b, False)
+        got_nll = word_softmax._word_softmax_compiled(h, targets, bounds, W, b, False)
+    assert got[0] == pytest.approx(want[0], rel=tol)
+    for g, w in zip(got[1:] + (got_nll,), want[1:] + (want_nll,), strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+    # a word alone in its class has probability 1, and rows of no class move W
+    lone = np.isin(targets, bounds[:-1][words == 1])
+    assert (got_nll[lone] == 0).all() and (got[1][lone] == 0).all()
+    assert (got[2][bounds[-3] :] == 0).all()
+    for before, after in zip(inputs, (h, targets, W, b), strict=True):
+        np.testing.assert_array_equal(before, after)
 
 
 def _numeric_grad(f, array, eps=1e-6, max_entries=None, rng=None):

@@ -4,7 +4,7 @@ It reuses the engine's parts (``embed``/``embedding_grads``, ``RecurrentStack``)
 differs from ``SequenceNetwork`` in two places (DESIGN.md, "The language model's
 flow"): a window of a stream starts from the state the previous window ended in
 (passed in and returned, never differentiated through), and the head is a full or
-class-factorised softmax over the vocabulary (``heads.py``).
+class-factorised softmax over the vocabulary (``word_softmax.py``).
 
 A window is time-major: ``ids`` and ``targets`` are ``(T, B)``, ``lengths`` ``(B,)``
 (steps past a column's length are padding and never counted).
@@ -13,17 +13,16 @@ A window is time-major: ``ids`` and ``targets`` are ``(T, B)``, ``lengths`` ``(B
 import numpy as np
 
 from .embedding import embed, embedding_grads, init_table
-from .heads import (
+from .heads import valid_steps, valid_steps_backward
+from .network import _Dropout
+from .recurrent import RecurrentStack
+from .word_softmax import (
     class_softmax_log_prob,
     class_softmax_log_proba,
     class_softmax_loss,
     full_softmax_log_proba,
     full_softmax_loss,
-    valid_steps,
-    valid_steps_backward,
 )
-from .network import _Dropout
-from .recurrent import RecurrentStack
 
 SOFTMAXES = ("full", "class")
 
@@ -38,7 +37,7 @@ class LanguageNetwork:
         Shape of the embedding and of the (unidirectional) recurrent stack.
     softmax : {"full", "class"}
     class_bounds : ndarray of shape (n_classes + 1,) or None
-        Class starts for ``softmax="class"`` (see ``heads.frequency_classes``).
+        Class starts for ``softmax="class"`` (see ``word_softmax.frequency_classes``).
     tie_weights : bool
         Use the embedding table as the output matrix (Press & Wolf, 2017; Inan et
         al., 2017); needs ``embedding_dim == hidden_size`` (no projection).

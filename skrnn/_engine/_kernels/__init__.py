@@ -12,6 +12,8 @@ the engine's threads running the blocks are the parallelism.
 
 ``updates`` fuses the per-step parameter updates (Adam's step, the weight
 average) into one pass each, with NumPy's rounding (``optimizers.py``).
+``class_softmax`` runs the language model's loop over its word classes
+(``word_softmax.py``).
 """
 
 import ctypes
