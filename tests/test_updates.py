@@ -5,7 +5,14 @@ the moving average of the weights, dense and on rows, bit for bit."""
 import numpy as np
 import pytest
 
-from skrnn._engine import SparseRows, WeightAverage, averaging, embedding, optimizers
+from skrnn._engine import (
+    SparseRows,
+    WeightAverage,
+    averaging,
+    embedding,
+    gemm,
+    optimizers,
+)
 from skrnn._engine._kernels import load
 
 updates = load("updates")
@@ -25,12 +32,22 @@ def _gradients(rng, params, dtype):
     }
 
 
-def _train(engine, dtype, monkeypatch, n_steps=30, decay=0.9):
+def _train(engine, dtype, monkeypatch, n_steps=30, decay=0.9, n_threads=1):
     """Parameters, Adam's moments and the weight average after ``n_steps``
-    steps of random gradients, with the compiled updates or NumPy's."""
+    steps of random gradients, with the compiled updates or NumPy's; the
+    compiled ones cut in one range per thread, however small the arrays."""
     if engine == "numpy":
         monkeypatch.setattr(optimizers, "_updates", None)
         monkeypatch.setattr(averaging, "_updates", None)
+    cuts = []
+    map_ranges = gemm.map_ranges
+
+    def counted(function, size, n_ranges):
+        cuts.append(n_ranges)
+        map_ranges(function, size, n_ranges)
+
+    monkeypatch.setattr(gemm, "map_ranges", counted)
+    monkeypatch.setattr(gemm, "_MIN_ELEMENTWISE", 1)
     rng = np.random.default_rng(0)
     params = {
         "W": rng.standard_normal((7, 5)).astype(dtype),
@@ -39,17 +56,22 @@ def _train(engine, dtype, monkeypatch, n_steps=30, decay=0.9):
     }
     adam = optimizers.Adam(learning_rate=0.01)
     average = WeightAverage(params, decay)
-    for _ in range(n_steps):
-        grads = _gradients(rng, params, dtype)
-        adam.update(params, grads)
-        average.update(params, grads)
+    with gemm.threads(n_threads):
+        for _ in range(n_steps):
+            grads = _gradients(rng, params, dtype)
+            adam.update(params, grads)
+            average.update(params, grads)
     monkeypatch.undo()
+    if engine == "compiled":
+        assert set(cuts) == {n_threads}
     return params, adam, average.params()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_updates_equal_numpy_bit_for_bit(dtype, monkeypatch):
-    params, adam, average = _train("compiled", dtype, monkeypatch)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_compiled_updates_equal_numpy_bit_for_bit(dtype, n_threads, monkeypatch):
+    """At any thread count: the updates are element-wise."""
+    params, adam, average = _train("compiled", dtype, monkeypatch, n_threads=n_threads)
     params_np, adam_np, average_np = _train("numpy", dtype, monkeypatch)
     for name in params:
         np.testing.assert_array_equal(params[name], params_np[name])

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._kernels import load, takes
 from .embedding import SparseRows
+from .gemm import map_elementwise
 
 _updates = load("updates")
 
@@ -99,7 +100,8 @@ class WeightAverage:
 def _move(average, value, rate):
     """``average -= rate * (average - value)``, in place."""
     if _updates is not None and takes(average, value):
-        _updates.average(average.reshape(-1), value.reshape(-1), rate)
+        a, v = average.reshape(-1), value.reshape(-1)
+        map_elementwise(lambda i, j: _updates.average(a[i:j], v[i:j], rate), a.size)
     else:
         average -= rate * (average - value)
 
@@ -111,7 +113,13 @@ def _move_rows(average, folded_value, value, rows, keep, rate):
     compiled = _updates is not None and takes(average, folded_value, value)
     if compiled and isinstance(rows, np.ndarray):
         rows = rows.astype(np.intp, copy=False)
-        _updates.average_rows(average, folded_value, value, rows, keep, rate)
+        map_elementwise(
+            lambda i, j: _updates.average_rows(
+                average, folded_value, value, rows[i:j], keep[i:j], rate
+            ),
+            rows.size,
+            average.shape[1],
+        )
         return
     old = folded_value[rows]
     average[rows] = old + keep[:, None] * (average[rows] - old)

@@ -29,7 +29,7 @@ import numpy as np
 
 from ._kernels import load
 from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer, _transposed
-from .gemm import map_threads, thread_count
+from .gemm import map_ranges, thread_count
 
 # named as cells.CELLS names the cells
 _gru, _lstm, _rnn = load("gru"), load("lstm"), load("rnn")
@@ -218,8 +218,7 @@ def _in_blocks(kernel, *arrays):
     B = arrays[0].shape[1]
     step_work = B * arrays[1].size  # arrays[1]: the recurrent weights, (H, G) or (G, H)
     n = max(1, min(thread_count(), B // _MIN_BLOCK_ROWS, step_work // _MIN_BLOCK_WORK))
-    edges = [k * B // n for k in range(n + 1)]
-    map_threads(lambda k: kernel(*arrays, edges[k], edges[k + 1]), range(n))
+    map_ranges(lambda b0, b1: kernel(*arrays, b0, b1), B, n)
 
 
 def _by_direction(shape, dtype):

@@ -35,6 +35,10 @@ import numpy as np
 # at 2**23 their epochs took 16-19% less (session 19).
 _MIN_SPLIT = 2**23
 
+# an element-wise pass (Adam's step, the weight average) over fewer numbers than
+# this takes about as long as handing half of it to another thread
+_MIN_ELEMENTWISE = 2**17
+
 _state = {"pool": None, "pool_size": 0, "pid": None}
 _local = threading.local()
 
@@ -78,6 +82,22 @@ def map_threads(function, items):
 
     futures = [_state["pool"].submit(run, item) for item in items[1:]]
     return [run(items[0])] + [future.result() for future in futures]
+
+
+def map_ranges(function, size, n_ranges):
+    """``function(start, stop)`` on ``n_ranges`` contiguous ranges of about equal
+    length that cover ``range(size)``, spread over the threads (``map_threads``)."""
+    edges = [k * size // n_ranges for k in range(n_ranges + 1)]
+    map_threads(lambda k: function(edges[k], edges[k + 1]), range(n_ranges))
+
+
+def map_elementwise(function, size, width=1):
+    """``function(start, stop)`` on ranges of ``range(size)``, one per thread
+    allowed, each of at least ``_MIN_ELEMENTWISE`` numbers (an item holds
+    ``width``): for element-wise kernels that release the GIL, whose results do
+    not depend on the cut."""
+    n = max(1, min(thread_count(), size * width // _MIN_ELEMENTWISE))
+    map_ranges(function, size, n)
 
 
 def matmul(a, b):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._kernels import load, takes
 from .embedding import SparseRows
+from .gemm import map_elementwise
 
 _updates = load("updates")
 
@@ -113,9 +114,16 @@ class Adam:
         g = np.ascontiguousarray(g)
         if rows is None:
             flat = [a.reshape(-1) for a in (param, g, m, v)]
-            _updates.adam(*flat, *hyper)
+            map_elementwise(
+                lambda i, j: _updates.adam(*(a[i:j] for a in flat), *hyper), param.size
+            )
         else:
-            _updates.adam_rows(param, rows.astype(np.intp, copy=False), g, m, v, *hyper)
+            rows = rows.astype(np.intp, copy=False)
+            map_elementwise(
+                lambda i, j: _updates.adam_rows(param, rows[i:j], g[i:j], m, v, *hyper),
+                rows.size,
+                param.shape[1],
+            )
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
