@@ -1,6 +1,7 @@
 """skrnn: scikit-learn estimators for sequences on a small NumPy BPTT engine."""
 
 from ._persistence import load, save
+from ._spelling import CharCNN
 from .classifier import RNNClassifier
 from .ensemble import VotingTagger
 from .hmm import HMMTagger
@@ -11,6 +12,7 @@ from .tagger import RNNTagger
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "CharCNN",
     "HMMTagger",
     "RNNClassifier",
     "RNNLanguageModel",

@@ -372,6 +372,8 @@ class _Decoder:
     def _estimator(self, body):
         cls = _registered(_ESTIMATORS, body["class"])
         params = self.decode(body["params"])
+        if hasattr(cls, "_params_from_model_file"):  # parameters since renamed
+            params = cls._params_from_model_file(params)
         unknown = set(params) - set(cls._get_param_names())
         if unknown:
             raise ValueError(f"{cls.__name__} has no parameters {sorted(unknown)}")

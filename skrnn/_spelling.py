@@ -1,6 +1,11 @@
-"""Tokens as rows of character ids, for the character CNN of ``RNNTagger``."""
+"""How ``RNNTagger`` reads a token's characters: ``Spelling`` (tokens as rows of
+character ids) and ``CharCNN`` (the settings of its character encoder)."""
+
+from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 
 from ._persistence import model_file_class
 from ._vocabulary import distinct_tokens
@@ -52,3 +57,42 @@ class Spelling:
             rows[i, 1 : len(word) + 1] = [get(c, UNKNOWN) for c in word]
             rows[i, len(word) + 1] = END
         return rows[inverse]
+
+
+@model_file_class
+class CharCNN(BaseEstimator):
+    """The character encoder of ``RNNTagger(char_encoder=CharCNN(...))``.
+
+    Each token's characters (its first and last 8 for longer words, between
+    begin and end markers) are embedded and read by a convolution of
+    ``filters`` filters over ``window`` characters, max-pooled over the word
+    (Ma & Hovy, 2016). ``char_encoder="cnn"`` is ``CharCNN()``. Its parameters
+    are the tagger's nested parameters, as a pipeline's steps' are:
+    ``GridSearchCV(tagger, {"char_encoder__filters": [32, 64]})``.
+
+    Parameters
+    ----------
+    embedding_dim : int, default=16
+        Size of a character embedding.
+    filters : int, default=64
+        Filters of the convolution: the width of a word's character vector.
+    window : int, default=3
+        Characters each filter sees.
+    """
+
+    _parameter_constraints: dict = {
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "filters": [Interval(Integral, 1, None, closed="left")],
+        "window": [Interval(Integral, 1, Spelling.width, closed="both")],
+    }
+
+    def __init__(self, embedding_dim=16, filters=64, window=3):
+        self.embedding_dim = embedding_dim
+        self.filters = filters
+        self.window = window
+
+    def __eq__(self, other):
+        # settings, as scikit-learn's kernels: equal when their parameters are
+        return type(self) is type(other) and self.get_params() == other.get_params()
+
+    __hash__ = None

@@ -17,7 +17,7 @@ from ._base import PREDICT_DTYPE, BaseRNN, EncodedSequences, _engine_threads
 from ._engine import CharacterCNN, segment_positions
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
-from ._spelling import Spelling
+from ._spelling import CharCNN, Spelling
 from ._tag_schemes import SCHEMES
 from ._tagging import TaggerMixin, broken_scheme
 from ._validation import split_sequences, validate_sequences, validate_tags
@@ -155,21 +155,15 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         0: the token's own streams only; None: no
         linear model. Token input only; neighbours are word-dropped on their
         own.
-    char_encoder : {None, "cnn"}, default=None
-        ``"cnn"``: also read each token's characters (its first and last 8
-        of longer words, between begin and end markers) with a convolution of
-        ``char_filters`` filters over ``char_window`` characters, max-pooled over
-        the word and appended to the token's embeddings (Ma & Hovy, 2016). It
-        tags unseen words from all of their spelling, not only their suffixes
-        and shape. Characters not seen in training are one unknown character.
-        Token input only.
-    char_embedding_dim : int, default=16
-        Size of a character embedding (``char_encoder="cnn"``).
-    char_filters : int, default=64
-        Filters of the character convolution: the width of a word's character
-        vector (``char_encoder="cnn"``).
-    char_window : int, default=3
-        Characters each filter sees (``char_encoder="cnn"``).
+    char_encoder : {None, "cnn"} or CharCNN, default=None
+        ``"cnn"`` or a :class:`CharCNN`: also read each token's characters
+        (its first and last 8 of longer words, between begin and end markers)
+        with a convolution, max-pooled over the word and appended to the
+        token's embeddings (Ma & Hovy, 2016). It tags unseen words from all of
+        their spelling, not only their suffixes and shape. Characters not seen
+        in training are one unknown character. ``"cnn"`` is ``CharCNN()`` (16-d
+        characters, 64 filters over 3 characters); its settings are nested
+        parameters (``char_encoder__filters``). Token input only.
     output : {"auto", "softmax", "crf"}, default="auto"
         ``"softmax"``: each token's tag from its own softmax. ``"crf"``: a
         linear-chain CRF over the network's per-token scores (Huang et al.,
@@ -302,10 +296,7 @@ RNNLanguageModel or None, default=None
         "word_dropout": [Interval(Real, 0, None, closed="left")],
         "adversarial": [Interval(Real, 0, None, closed="left")],
         "linear_window": [Interval(Integral, 0, None, closed="left"), None],
-        "char_encoder": [StrOptions({"cnn"}), None],
-        "char_embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "char_filters": [Interval(Integral, 1, None, closed="left")],
-        "char_window": [Interval(Integral, 1, Spelling.width, closed="both")],
+        "char_encoder": [StrOptions({"cnn"}), CharCNN, None],
         "output": [StrOptions({"auto", "softmax", "crf"})],
         "tag_scheme": [StrOptions({"auto", *SCHEMES}), None],
         "batch_size": [
@@ -354,9 +345,6 @@ RNNLanguageModel or None, default=None
         adversarial=0.0,
         linear_window=1,
         char_encoder=None,
-        char_embedding_dim=16,
-        char_filters=64,
-        char_window=3,
         output="auto",
         tag_scheme="auto",
         embeddings=None,
@@ -396,9 +384,6 @@ RNNLanguageModel or None, default=None
         self.adversarial = adversarial
         self.linear_window = linear_window
         self.char_encoder = char_encoder
-        self.char_embedding_dim = char_embedding_dim
-        self.char_filters = char_filters
-        self.char_window = char_window
         self.output = output
         self.tag_scheme = tag_scheme
         self.embeddings = embeddings
@@ -483,6 +468,7 @@ RNNLanguageModel or None, default=None
             ).fit(sequences.values)
             self.vocabulary_ = dict(self.featurizer_.vocabularies_[0].index_)
             if self.char_encoder is not None:
+                self._char_cnn()._validate_params()
                 self.spelling_ = Spelling().fit(sequences.values)
         else:
             if self.char_encoder is not None:
@@ -533,13 +519,32 @@ RNNLanguageModel or None, default=None
     def _characters(self):
         if self.char_encoder is None or not hasattr(self, "spelling_"):
             return None
+        settings = self._char_cnn()
         return CharacterCNN(
             self.spelling_.n_chars_,
-            self.char_embedding_dim,
-            self.char_filters,
-            self.char_window,
+            settings.embedding_dim,
+            settings.filters,
+            settings.window,
             Spelling.width,
         )
+
+    def _char_cnn(self):
+        """The character encoder's settings (``char_encoder`` not None)."""
+        return CharCNN() if self.char_encoder == "cnn" else self.char_encoder
+
+    @classmethod
+    def _params_from_model_file(cls, params):
+        """Files written before ``CharCNN`` (session 20) name its settings as
+        three parameters of their own."""
+        former = {
+            name: params.pop(f"char_{name}")
+            for name in ("embedding_dim", "filters", "window")
+            if f"char_{name}" in params
+        }
+        if former and params.get("char_encoder") == "cnn":
+            if CharCNN(**former).get_params() != CharCNN().get_params():
+                params["char_encoder"] = CharCNN(**former)
+        return params
 
     def _context_column(self):
         """The stream whose ids stand for a neighbouring token: lowercase, or

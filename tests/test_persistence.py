@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
 
 import skrnn
 from skrnn import (
+    CharCNN,
     HMMTagger,
     RNNClassifier,
     RNNLanguageModel,
@@ -123,7 +124,7 @@ TAGGER_CASES = [
     (HMMTagger(), "numeric_flat"),
     (RNNTagger(**SMALL), "tokens"),
     (RNNTagger(**SMALL, cell="lstm", suffix_length=0), "tokens"),
-    (RNNTagger(**SMALL, char_encoder="cnn", char_filters=4), "tokens"),
+    (RNNTagger(**SMALL, char_encoder=CharCNN(filters=4)), "tokens"),
     (RNNTagger(**SMALL), "numeric_list"),
     (RNNTagger(**SMALL), "numeric_flat"),
 ]
@@ -530,6 +531,7 @@ REGISTERED_HELPERS = {
     "skrnn._engine.optimizers.Adam",
     "skrnn._engine.optimizers.SGD",
     "skrnn._hmm_lexicon.SuffixModel",
+    "skrnn._spelling.CharCNN",
     "skrnn._spelling.Spelling",
     "skrnn._word_vectors.WordVectors",
 }
@@ -546,9 +548,11 @@ def test_the_registry_holds_exactly_the_expected_names():
             assert class_name in skrnn.__all__
     for name, cls in helpers.items():
         assert name == f"{cls.__module__}.{cls.__qualname__}"
-    # every estimator skrnn exports is registered
+    # every class skrnn exports is registered: the estimators, and CharCNN
     exported = {getattr(skrnn, n) for n in skrnn.__all__}
-    assert {c for c in exported if isinstance(c, type)} <= set(estimators.values())
+    exported = {c for c in exported if isinstance(c, type)}
+    assert exported - set(estimators.values()) == {skrnn.CharCNN}
+    assert skrnn.CharCNN in helpers.values()
 
 
 def _every_registered_class(tmp_path_factory):
@@ -559,10 +563,10 @@ def _every_registered_class(tmp_path_factory):
     vectors = WordVectors(["the", "cat", "dog"], series[:3, :4])
     models = {
         "HMMTagger": HMMTagger().fit(TOKENS, TAGS),
-        # char_encoder="cnn" holds a Spelling, solver="sgd" an SGD
-        "RNNTagger": RNNTagger(**SMALL, char_encoder="cnn", solver="sgd").fit(
-            TOKENS, TAGS
-        ),
+        # a char_encoder holds a Spelling (and is a CharCNN), solver="sgd" an SGD
+        "RNNTagger": RNNTagger(
+            **SMALL, char_encoder=CharCNN(filters=8), solver="sgd"
+        ).fit(TOKENS, TAGS),
         # embeddings= holds WordVectors
         "RNNClassifier": RNNClassifier(**SMALL, embeddings=vectors).fit(
             TOKENS, [0, 1, 1, 0] * 4
@@ -732,6 +736,34 @@ def test_a_file_naming_a_helper_by_its_former_module_loads(tmp_path):
         model_file_class(formerly="skrnn._vocabulary.Vocabulary")(
             type("Moved", (), {"__module__": "skrnn.other"})
         )
+
+
+@pytest.mark.parametrize("filters", [4, 64])
+def test_a_file_with_the_former_char_encoder_parameters_loads(filters, tmp_path):
+    """Files written before CharCNN give its settings as the tagger's
+    char_embedding_dim, char_filters and char_window: they load into a
+    CharCNN ("cnn" when they are its defaults)."""
+    model = RNNTagger(**SMALL, char_encoder=CharCNN(filters=filters))
+    model.fit(TOKENS, TAGS)
+    buffer = io.BytesIO()
+    model.save(buffer)
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
+        members = {k: archive[k] for k in archive.files}
+    header = json.loads(members[_HEADER].tobytes())
+    params = header["estimator"]["__estimator__"]["params"]
+    settings = params["char_encoder"]["__object__"]["state"]
+    assert settings == {"embedding_dim": 16, "filters": filters, "window": 3}
+    params["char_encoder"] = "cnn"
+    params.update({f"char_{k}": v for k, v in settings.items()})
+    members[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    written = io.BytesIO()
+    np.savez(written, **members)
+    loaded = _load_bytes(written.getvalue(), tmp_path)
+    if filters == 64:
+        assert loaded.char_encoder == "cnn"
+    else:
+        assert loaded.char_encoder.get_params() == model.char_encoder.get_params()
+    _assert_same_output(loaded.predict_proba(TOKENS), model.predict_proba(TOKENS))
 
 
 def test_a_subclass_outside_skrnn_is_not_registered(tmp_path):

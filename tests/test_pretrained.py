@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from skrnn import RNNClassifier, RNNLanguageModel, RNNTagger, load
+from skrnn import CharCNN, RNNClassifier, RNNLanguageModel, RNNTagger, load
 from skrnn.datasets import WordVectors
 from skrnn.metrics import flat_accuracy_scorer
 
@@ -295,8 +295,7 @@ def test_gradients_through_every_stream_with_the_pretrained_input(estimator):
             hidden_size=3,
             embedding_dim=3,
             feature_embedding_dim=2,
-            char_encoder="cnn",
-            char_filters=3,
+            char_encoder=CharCNN(filters=3),
             max_iter=1,
             random_state=0,
         )

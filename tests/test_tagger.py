@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skrnn.datasets import data_dir, load_conllu, make_tagging
 from skrnn.metrics import flat_accuracy_scorer
-from skrnn.tagger import RNNTagger
+from skrnn.tagger import CharCNN, RNNTagger
 
 # Small and quick: every fit in this module takes well under a second.
 SMALL = dict(
@@ -637,11 +637,26 @@ def test_char_encoder_tags_unseen_words_from_their_prefix():
 
 def test_char_encoder_parameters_and_errors(corpus, numeric):
     X, y = corpus
-    tagger = small(char_encoder="cnn", char_filters=7, char_embedding_dim=5)
+    settings = CharCNN(filters=7, embedding_dim=5)
+    tagger = small(char_encoder=settings)
     tagger.fit(X, y)
     n_chars = tagger.spelling_.n_chars_
     assert tagger.params_["chars.embed"].shape == (n_chars, 5)
     assert tagger.params_["chars.W"].shape == (5, 3 * 7)
+    assert tagger.char_encoder is settings and settings.get_params() == {
+        "embedding_dim": 5,
+        "filters": 7,
+        "window": 3,
+    }
+    # "cnn" is CharCNN(); its settings are nested parameters, cloned with the tagger
+    default = small(char_encoder="cnn").fit(X, y)
+    assert default.params_["chars.W"].shape == (16, 3 * 64)
+    tagger.set_params(char_encoder__window=2)
+    assert clone(tagger).char_encoder.window == 2
+    assert clone(tagger).char_encoder is not tagger.char_encoder
+    assert tagger.fit(X, y).params_["chars.W"].shape == (5, 2 * 7)
+    with pytest.raises(InvalidParameterError, match="'window' parameter of CharCNN"):
+        small(char_encoder=CharCNN(window=0)).fit(X, y)
     # unseen characters and words spell as the unknown character
     assert [p.shape for p in tagger.predict([["žluťoučký", "w1"], []])] == [(2,), (0,)]
     X_numeric, y_numeric, lengths = numeric
