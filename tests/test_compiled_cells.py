@@ -2,13 +2,18 @@
 ``cells.py``, the reference: same results to float rounding, forward and
 backward, and the same gradients through a whole network."""
 
+import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from test_engine import _batch, _check_gradients, _network
 from threadpoolctl import threadpool_limits
 
+import skrnn
 from skrnn import RNNTagger
 from skrnn._engine import compiled_cells, recurrent
 from skrnn._engine._kernels import load, numpy_cblas64
@@ -73,6 +78,34 @@ def test_the_extension_is_built_and_used():
     for name in COMPILED:
         stack = recurrent.RecurrentStack(name, 3, 4)
         assert type(stack.cell) is COMPILED_CELLS[name]
+
+
+@pytest.mark.parametrize("checkout", [True, False])
+def test_an_unbuilt_source_tree_says_so(checkout, tmp_path):
+    """Python started in a checkout imports the checkout, not the installed
+    copy that ``pip install .`` built: without its kernels the engine runs the
+    NumPy code, and a warning says why and what to do. A copy of the package
+    without the checkout's files (an install without a compiler) stays quiet."""
+    root = Path(skrnn.__file__).parents[1]
+    shutil.copytree(
+        root / "skrnn", tmp_path / "skrnn", ignore=shutil.ignore_patterns("*.so")
+    )
+    if checkout:
+        for name in ("setup.py", "pyproject.toml"):
+            shutil.copy(root / name, tmp_path / name)
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", "import skrnn; print(skrnn.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        check=True,
+    )
+    assert done.stdout.startswith(str(tmp_path / "skrnn"))
+    warned = "where its compiled kernels are not built" in done.stderr
+    assert warned == checkout, done.stderr
+    if checkout:
+        assert "pip install -e ." in done.stderr
 
 
 def test_the_environment_variable_selects_the_numpy_cells(monkeypatch):

@@ -17,8 +17,10 @@ average) into one pass each, with NumPy's rounding (``optimizers.py``).
 """
 
 import ctypes
+import warnings
 from functools import cache
 from importlib import import_module
+from pathlib import Path
 
 import numpy as np
 
@@ -30,9 +32,28 @@ def load(name):
     try:
         module = import_module(f"{__name__}.{name}")
     except ImportError:
+        _warn_if_unbuilt_source_tree()
         return None
     _use_numpy_blas()
     return module
+
+
+@cache
+def _warn_if_unbuilt_source_tree():
+    """Say so when skrnn is imported from a source checkout whose kernels were
+    never built: ``pip install .`` builds them into the installed copy only, and
+    Python started in the checkout (``python -m skrnn`` there) imports the
+    checkout, whose engine then silently runs its slower NumPy code. An install
+    without a C compiler is left alone: there the NumPy code is the plan."""
+    root = Path(__file__).resolve().parents[3]
+    if (root / "setup.py").is_file() and (root / "pyproject.toml").is_file():
+        warnings.warn(
+            f"skrnn is imported from its source tree {root}, where its compiled "
+            "kernels are not built: the engine runs its NumPy code (the same "
+            "results, slower). Build them in place with `pip install -e .` there, "
+            "or start Python outside the source tree to import an installed skrnn.",
+            stacklevel=3,
+        )
 
 
 @cache
