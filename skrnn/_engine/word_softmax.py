@@ -223,8 +223,8 @@ def _class_ranges(row_starts, bounds, work_per_word):
 
 def _row_starts(targets, bounds):
     """Where each class's rows start among rows sorted by class, ``(C + 1,)``."""
-    counts = np.bincount(np.searchsorted(bounds, targets, side="right") - 1,
-                         minlength=bounds.size - 1)
+    classes = np.searchsorted(bounds, targets, side="right") - 1
+    counts = np.bincount(classes, minlength=bounds.size - 1)
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
 
 
