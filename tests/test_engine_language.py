@@ -140,7 +140,8 @@ def _word_problem(dtype, seed=0, n=200, H=16, V=300, C=12):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="built on Linux")
-def test_the_class_softmax_kernel_is_built_and_used():
+def test_the_class_softmax_kernel_is_built_and_used(monkeypatch):
+    monkeypatch.delenv("SKRNN_ENGINE", raising=False)
     h, targets, bounds, W, b = _word_problem(np.float32)
     assert word_softmax._compiled(h, W, b)
 

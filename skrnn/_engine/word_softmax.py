@@ -96,11 +96,9 @@ def class_softmax_loss(h, W, b, Wc, bc, targets, bounds):
     but non-zero only on the classes present).
     """
     n = h.shape[0]
-    cls = _word_class(bounds)[targets]
+    cls = _classes(targets, bounds)
     rows = np.arange(n)
-    class_logits = h @ Wc.T
-    class_logits += bc
-    log_pc = log_softmax(class_logits)
+    log_pc = _class_log_proba(h, Wc, bc)
     class_nll = -float(log_pc[rows, cls].sum())
     dclass = np.exp(log_pc, out=log_pc)
     dclass[rows, cls] -= 1.0
@@ -115,10 +113,8 @@ def class_softmax_loss(h, W, b, Wc, bc, targets, bounds):
 
 def class_softmax_log_prob(h, W, b, Wc, bc, targets, bounds):
     """``(n,)`` log-probability of each row's target (no full distribution)."""
-    cls = _word_class(bounds)[targets]
-    class_logits = h @ Wc.T
-    class_logits += bc
-    out = log_softmax(class_logits)[np.arange(h.shape[0]), cls]
+    cls = _classes(targets, bounds)
+    out = _class_log_proba(h, Wc, bc)[np.arange(h.shape[0]), cls]
     order = np.argsort(cls, kind="stable")
     out[order] -= _word_softmax(h[order], targets[order], bounds, W, b, grad=False)
     return out
@@ -127,9 +123,7 @@ def class_softmax_log_prob(h, W, b, Wc, bc, targets, bounds):
 def class_softmax_log_proba(h, W, b, Wc, bc, bounds):
     """``(n, V)`` log-probabilities of every word under the class factorisation:
     ``log P(c) + log P(w | c)``, one loop over the classes (vectorised over rows)."""
-    class_logits = h @ Wc.T
-    class_logits += bc
-    log_pc = log_softmax(class_logits)
+    log_pc = _class_log_proba(h, Wc, bc)
     logits = h @ W.T
     logits += b
     for c in range(bounds.size - 1):
@@ -213,24 +207,30 @@ def _class_ranges(row_starts, bounds, work_per_word):
     work_per_word`` multiply-adds, plus what its small products spend per row,
     about as much as 8 words' (measured on PTB's classes); a class of one word
     costs nothing (its word has probability 1)."""
-    C = bounds.size - 1
+    C = bounds.size - 1  # at least one (frequency_classes)
     rows, words = np.diff(row_starts), np.diff(bounds)
     cost = np.cumsum(np.where(words > 1, rows * (words + 8), 0)) * work_per_word
-    n = max(1, min(thread_count(), int(cost[-1] // _MIN_SPLIT) if C else 1))
-    cuts = np.searchsorted(cost, cost[-1] * np.arange(1, n) / n) + 1 if C else []
+    n = max(1, min(thread_count(), int(cost[-1] // _MIN_SPLIT)))
+    cuts = np.searchsorted(cost, cost[-1] * np.arange(1, n) / n) + 1
     return [0, *np.minimum(cuts, C).tolist(), C]
 
 
 def _row_starts(targets, bounds):
     """Where each class's rows start among rows sorted by class, ``(C + 1,)``."""
-    classes = np.searchsorted(bounds, targets, side="right") - 1
-    counts = np.bincount(classes, minlength=bounds.size - 1)
+    counts = np.bincount(_classes(targets, bounds), minlength=bounds.size - 1)
     return np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
 
 
-def _word_class(bounds):
-    """Class of every id from the class starts."""
-    return np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
+def _classes(targets, bounds):
+    """The class of each target, from the class starts ``bounds``."""
+    return np.searchsorted(bounds, targets, side="right") - 1
+
+
+def _class_log_proba(h, Wc, bc):
+    """``(n, C)`` log-probabilities of the classes given the states ``h``."""
+    class_logits = h @ Wc.T
+    class_logits += bc
+    return log_softmax(class_logits)
 
 
 __all__ = [
