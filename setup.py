@@ -5,12 +5,15 @@ Everything else about the package is in pyproject.toml; this file only adds the
 extensions, which setuptools cannot describe declaratively because each cell's
 gate helper needs flags of its own:
 - ``<cell>.pyx`` (Cython: the time loops): ``-O3``;
-- ``_blas.pyx`` (the loops' BLAS product: NumPy's CBLAS when found at run
-  time, ``scipy.linalg.cython_blas`` otherwise): ``-O3``;
+- ``_blas.pyx`` (the class softmax's BLAS products: NumPy's CBLAS when found
+  at run time, ``scipy.linalg.cython_blas`` otherwise): ``-O3``;
 - ``<cell>_gates.c`` (the gate arithmetic of a step): ``-O3 -fno-math-errno
   -fopenmp-simd``, so that gcc vectorises it and calls glibc's vector exp
   (libmvec, linked with ``-lmvec``; ``simd.h``); compiled first and linked as
   an object;
+- ``panel_product.c`` (the recurrent product of a step, against weights
+  packed once per loop): ``-O3``, compiled first and linked as an object into
+  each cell's extension;
 - ``class_softmax.pyx`` (the word half of the language model's class
   softmax): ``-O3 -fno-math-errno``;
 - ``updates.pyx`` (Adam's step and the weight average): ``-O3
@@ -38,26 +41,34 @@ KERNELS = "skrnn/_engine/_kernels"
 CELLS = ["gru", "lstm", "rnn"]
 GATE_FLAGS = ["-O3", "-fno-math-errno", "-fopenmp-simd"]
 LOOP_FLAGS = ["-O3"]
+PRODUCT_FLAGS = ["-O3"]
 UPDATE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
 GLIBC = sys.platform.startswith("linux")
 
 
 class BuildExt(build_ext):
-    """Compile each cell's gate helper with its own flags, then the extension
-    itself."""
+    """Compile each cell's gate helper and the loops' product with their own
+    flags, then the extension itself."""
 
     def build_extension(self, ext):
         cell = ext.name.rsplit(".", 1)[1]
         if cell not in CELLS:
             super().build_extension(ext)
             return
-        ext.extra_objects = list(ext.extra_objects) + self.compiler.compile(
-            [f"{KERNELS}/{cell}_gates.c"],
-            output_dir=self.build_temp,
-            include_dirs=[KERNELS],
-            extra_postargs=GATE_FLAGS,
-            depends=ext.depends,
-        )
+        objects = [
+            self.compiler.compile(
+                [source],
+                output_dir=self.build_temp,
+                include_dirs=[KERNELS],
+                extra_postargs=flags,
+                depends=ext.depends,
+            )
+            for source, flags in [
+                (f"{KERNELS}/{cell}_gates.c", GATE_FLAGS),
+                (f"{KERNELS}/panel_product.c", PRODUCT_FLAGS),
+            ]
+        ]
+        ext.extra_objects = list(ext.extra_objects) + sum(objects, [])
         super().build_extension(ext)
 
 
@@ -67,9 +78,10 @@ def _cell_extension(cell):
         sources=[f"{KERNELS}/{cell}.pyx"],
         depends=[
             f"{KERNELS}/{cell}_gates.h",
+            f"{KERNELS}/panel_product.h",
             f"{KERNELS}/simd.h",
             f"{KERNELS}/_common.pxd",
-            f"{KERNELS}/_blas.pxd",
+            f"{KERNELS}/_panel_product.pxd",
         ],
         include_dirs=[KERNELS],
         extra_compile_args=LOOP_FLAGS,
@@ -102,7 +114,7 @@ setup(
             Extension(
                 "skrnn._engine._kernels.updates",
                 sources=[f"{KERNELS}/updates.pyx"],
-                depends=[f"{KERNELS}/_common.pxd", f"{KERNELS}/_blas.pxd"],
+                depends=[f"{KERNELS}/_common.pxd"],
                 extra_compile_args=UPDATE_FLAGS,
                 libraries=["m"] if GLIBC else [],
                 optional=True,

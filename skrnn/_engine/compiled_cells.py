@@ -10,12 +10,12 @@ wait for each other between steps). Plain Python threads, not OpenMP: a thread
 that waits sleeps instead of spinning on a core that other work needs, and the
 threads are the ones the rest of the engine already uses.
 
-Results depend on the thread count to rounding only: BLAS rounds a row's
-product differently depending on how many rows its call has. Blocks of a size
-fixed by the batch alone would make them equal bit for bit, but at one thread
-two blocks of 16 rows took 40% longer a step than one of 32 (session 17); and
-results already differ across machines by as much, since BLAS picks its
-kernels by CPU. At a given thread count they are the same from run to run.
+A step's recurrent product is not a BLAS call but ``_kernels/panel_product.c``,
+against the recurrent weights packed once per loop (``_panels``): a BLAS call
+packs them anew every step, which cost the language model's loops half their
+time. Its every output is the same chain of multiply-adds whatever rows are
+computed beside it, so results do not depend on the thread count, nor on the
+other sequences of a batch: they are the same bit for bit.
 
 ``cell_class(name)`` is what the engine builds: the compiled cell when its
 extension was built (``pip install`` compiles it where a C compiler is
@@ -28,7 +28,7 @@ import os
 import numpy as np
 
 from ._kernels import load
-from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer, _transposed
+from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer
 from .gemm import map_ranges, thread_count
 
 # named as cells.CELLS names the cells
@@ -202,9 +202,10 @@ def compiled_isa():
 
 
 def compiled_blas():
-    """Whose BLAS the compiled loops call: ``"numpy"`` (the one NumPy's ``@``
-    calls) or ``"scipy"`` (``scipy.linalg.cython_blas``), or None when the
-    extension is not built."""
+    """Whose BLAS the compiled kernels call (the language model's class softmax;
+    the time loops call none): ``"numpy"`` (the one NumPy's ``@`` calls) or
+    ``"scipy"`` (``scipy.linalg.cython_blas``), or None when the extension is
+    not built."""
     blas = load("_blas")
     if blas is None or not COMPILED_CELLS:
         return None
@@ -216,7 +217,7 @@ def _in_blocks(kernel, *arrays):
     second axis of ``arrays[0]``), one block per thread that ``gemm.threads``
     allows, each call running its loop without the GIL."""
     B = arrays[0].shape[1]
-    step_work = B * arrays[1].size  # arrays[1]: the recurrent weights, (H, G) or (G, H)
+    step_work = B * arrays[1].size  # arrays[1]: the recurrent weights in panels
     n = max(1, min(thread_count(), B // _MIN_BLOCK_ROWS, step_work // _MIN_BLOCK_WORK))
     map_ranges(lambda b0, b1: kernel(*arrays, b0, b1), B, n)
 
@@ -233,11 +234,22 @@ def _contiguous(a, dtype=None):
 
 
 def _recurrent_weights(params, d, dtype):
-    """``W_rec`` of direction ``d``, C-contiguous, in the dtype of the loop."""
-    return _contiguous(params["W_rec"][d], dtype)
+    """``W_rec`` of direction ``d`` in the dtype of the loop, in panels."""
+    return _panels(params["W_rec"][d].astype(dtype, copy=False))
 
 
 def _transposed_weights(params, dtype):
-    """``W_rec^T`` of every direction, each C-contiguous, in the dtype of the
-    loop: the backward loops' product is then a plain ('N', 'N') GEMM."""
-    return _transposed(params["W_rec"]).astype(dtype, copy=False)
+    """``W_rec^T`` of every direction in the dtype of the loop, in panels: the
+    backward loops' product."""
+    return [_panels(W.T.astype(dtype, copy=False)) for W in params["W_rec"]]
+
+
+def _panels(W):
+    """``W`` ``(K, N)`` cut into the column panels that the loops' product
+    reads (``_kernels/panel_product.h``): ``(n_panels, K, width)``, a panel
+    ``width`` columns of 64 bytes, the last padded with zeros."""
+    K, N = W.shape
+    width = 64 // W.itemsize
+    padded = np.zeros((K, -(-N // width) * width), dtype=W.dtype)
+    padded[:, :N] = W
+    return np.ascontiguousarray(padded.reshape(K, -1, width).transpose(1, 0, 2))

@@ -3,17 +3,18 @@
 Each cell's module (``gru``, ``lstm``, ``rnn``) runs the whole time loop of a
 block of rows of a batch, forward or backward, without the GIL, so that the
 engine's threads run the blocks (and the directions) side by side; the rows of
-a batch never interact. A step of a block is one BLAS call for the recurrent
-product (``_blas``: NumPy's BLAS where found, SciPy's otherwise) and one call
-of the cell's gate helper in C (``<cell>_gates.c``, with what the helpers
-share in ``simd.h``). The Python side, with the same interface as the NumPy
+a batch never interact. A step of a block is one call of the recurrent product
+(``panel_product.c``, against weights packed once per loop) and one call of
+the cell's gate helper in C (``<cell>_gates.c``, with what the helpers share
+in ``simd.h``). The Python side, with the same interface as the NumPy
 cells, is ``compiled_cells.py``. BLAS must run on one thread (skrnn's fits limit it):
 the engine's threads running the blocks are the parallelism.
 
 ``updates`` fuses the per-step parameter updates (Adam's step, the weight
 average) into one pass each, with NumPy's rounding (``optimizers.py``).
 ``class_softmax`` runs the language model's loop over its word classes
-(``word_softmax.py``).
+(``word_softmax.py``), calling BLAS through ``_blas`` (NumPy's BLAS where
+found, SciPy's otherwise).
 """
 
 import ctypes

@@ -24,9 +24,21 @@ from libc.math cimport exp, expf, log, logf
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from ._common cimport gemm, real
+from ._blas cimport dgemm, sgemm
+from ._common cimport real
 
 ctypedef Py_ssize_t intp
+
+
+cdef inline void gemm(char ta, char tb, int m, int n, int k, real alpha,
+                      real *a, int lda, real *b, int ldb, real beta, real *c,
+                      int ldc) noexcept nogil:
+    """Column-major ``c = alpha op(a) op(b) + beta c``: a row-major product
+    ``C = A @ B`` is ``gemm('N', 'N', ..., B, A, ...)``."""
+    if real is float:
+        sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    else:
+        dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 
 
 cdef inline real _exp(real x) noexcept nogil:

@@ -3,7 +3,8 @@
 """The GRU's time loop, forward and backward, float32 and float64.
 
 Layouts (C-contiguous, one direction): xproj, gates, drec, dxproj ``(T, B, 3H)``;
-hs ``(T + 1, B, H)``; rec_n, dhs ``(T, B, H)``; W ``(H, 3H)``; dh ``(B, H)``.
+hs ``(T + 1, B, H)``; rec_n, dhs ``(T, B, H)``; dh ``(B, H)``; the recurrent
+weights W ``(H, 3H)`` and W^T in column panels (``_panel_product.pxd``).
 The gates are cells.py's ``GRUCell``: ``r, z = sigmoid(xp + h W)``,
 ``rec_n = (h W)_n + b_hn``, ``n = tanh(xp_n + r rec_n)``, ``h' = (h - n) z + n``.
 
@@ -11,7 +12,8 @@ One call runs the loop of one block of rows ``b0:b1`` without the GIL, as
 every kernel here does (see ``__init__.py``).
 """
 
-from ._common cimport gemm, real
+from ._common cimport real
+from ._panel_product cimport are_panels, product
 
 cdef extern from "simd.h":
     const char *simd_isa "gates_isa"()
@@ -46,8 +48,7 @@ cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,
     cdef long oG = <long>b0 * G, oH = <long>b0 * H
     for t in range(T):
         # rec (nb, 3H) = h_{t-1} (nb, H) @ W (H, 3H)
-        gemm(c'N', c'N', G, nb, H, <real>1, W, G, hs + t * sH + oH, H,
-             <real>0, rec + oG, G)
+        product(nb, G, H, hs + t * sH + oH, H, W, rec + oG, G, False)
         if real is float:
             gru_fwd_gates_f(nb, H, xp + t * sG + oG, rec + oG, b_hn,
                             hs + t * sH + oH, gates + t * sG + oG,
@@ -76,18 +77,18 @@ cdef void _backward_rows(int T, int B, int H, int b0, int b1, real *dhs,
                             rec_n + t * sH + oH, hs + t * sH + oH, dh + oH,
                             drec + t * sG + oG, dxp + t * sG + oG)
         # dh (nb, H) += drec (nb, 3H) @ W_T (3H, H)
-        gemm(c'N', c'N', H, nb, G, <real>1, W_T, H, drec + t * sG + oG, G,
-             <real>1, dh + oH, H)
+        product(nb, H, G, drec + t * sG + oG, G, W_T, dh + oH, H, True)
 
 
-def forward(real[:, :, ::1] xproj, real[:, ::1] W, real[::1] b_hn,
+def forward(real[:, :, ::1] xproj, real[:, :, ::1] W, real[::1] b_hn,
             real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] rec_n,
             real[:, ::1] rec, int b0, int b1):
     """Fill rows ``b0:b1`` of ``hs[1:]``, ``gates`` and ``rec_n`` from those of
     ``xproj`` and ``hs[0]``, without the GIL (``rec``: scratch, ``(B, 3H)``)."""
     cdef int T = xproj.shape[0], B = xproj.shape[1], G = xproj.shape[2]
     cdef int H = G // 3
-    if (G != 3 * H or W.shape[0] != H or W.shape[1] != G or b_hn.shape[0] != H
+    if (G != 3 * H or not are_panels(W.shape, H, G, sizeof(real))
+            or b_hn.shape[0] != H
             or hs.shape[0] != T + 1 or hs.shape[1] != B or hs.shape[2] != H
             or gates.shape[0] != T or gates.shape[1] != B or gates.shape[2] != G
             or rec_n.shape[0] != T or rec_n.shape[1] != B or rec_n.shape[2] != H
@@ -97,11 +98,11 @@ def forward(real[:, :, ::1] xproj, real[:, ::1] W, real[::1] b_hn,
     if T == 0 or b0 == b1 or H == 0:
         return
     with nogil:
-        _forward_rows(T, B, H, b0, b1, &xproj[0, 0, 0], &W[0, 0], &b_hn[0],
+        _forward_rows(T, B, H, b0, b1, &xproj[0, 0, 0], &W[0, 0, 0], &b_hn[0],
                       &hs[0, 0, 0], &gates[0, 0, 0], &rec_n[0, 0, 0], &rec[0, 0])
 
 
-def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] hs,
+def backward(real[:, :, ::1] dhs, real[:, :, ::1] W_T, real[:, :, ::1] hs,
              real[:, :, ::1] gates, real[:, :, ::1] rec_n, real[:, :, ::1] drec,
              real[:, :, ::1] dxproj, real[:, ::1] dh, int b0, int b1):
     """Fill rows ``b0:b1`` of ``drec`` (the gradient of every step's
@@ -112,7 +113,7 @@ def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] hs,
     GEMM over all steps)."""
     cdef int T = dhs.shape[0], B = dhs.shape[1], H = dhs.shape[2]
     cdef int G = 3 * H
-    if (W_T.shape[0] != G or W_T.shape[1] != H
+    if (not are_panels(W_T.shape, G, H, sizeof(real))
             or hs.shape[0] != T + 1 or hs.shape[1] != B or hs.shape[2] != H
             or gates.shape[0] != T or gates.shape[1] != B or gates.shape[2] != G
             or rec_n.shape[0] != T or rec_n.shape[1] != B or rec_n.shape[2] != H
@@ -124,6 +125,6 @@ def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] hs,
     if T == 0 or b0 == b1 or H == 0:
         return
     with nogil:
-        _backward_rows(T, B, H, b0, b1, &dhs[0, 0, 0], &W_T[0, 0], &hs[0, 0, 0],
+        _backward_rows(T, B, H, b0, b1, &dhs[0, 0, 0], &W_T[0, 0, 0], &hs[0, 0, 0],
                        &gates[0, 0, 0], &rec_n[0, 0, 0], &drec[0, 0, 0],
                        &dxproj[0, 0, 0], &dh[0, 0])

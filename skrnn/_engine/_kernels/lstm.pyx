@@ -3,8 +3,8 @@
 """The LSTM's time loop, forward and backward, float32 and float64.
 
 Layouts (C-contiguous, one direction): xproj, gates, dpre ``(T, B, 4H)``;
-hs, cs ``(T + 1, B, H)``; tanh_c, dhs ``(T, B, H)``; W ``(H, 4H)``; dh, dc
-``(B, H)``. The gates are cells.py's ``LSTMCell``, in the order ``i, f, g, o``:
+hs, cs ``(T + 1, B, H)``; tanh_c, dhs ``(T, B, H)``; dh, dc ``(B, H)``; the
+recurrent weights W ``(H, 4H)`` and W^T in column panels (``_panel_product.pxd``). The gates are cells.py's ``LSTMCell``, in the order ``i, f, g, o``:
 ``i, f, o = sigmoid(xp + h W)``, ``g = tanh(xp_g + (h W)_g)``,
 ``c' = f c + i g``, ``h' = o tanh(c')``.
 
@@ -12,7 +12,8 @@ One call runs the loop of one block of rows ``b0:b1`` without the GIL, as
 every kernel here does (see ``__init__.py``).
 """
 
-from ._common cimport gemm, real
+from ._common cimport real
+from ._panel_product cimport are_panels, product
 
 cdef extern from "lstm_gates.h" nogil:
     void lstm_fwd_gates_f(int nb, int H, const float *xp, const float *c_prev,
@@ -36,8 +37,8 @@ cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,
     cdef long oG = <long>b0 * G, oH = <long>b0 * H
     for t in range(T):
         # gates[t] (nb, 4H) = h_{t-1} (nb, H) @ W (H, 4H), activated in place
-        gemm(c'N', c'N', G, nb, H, <real>1, W, G, hs + t * sH + oH, H,
-             <real>0, gates + t * sG + oG, G)
+        product(nb, G, H, hs + t * sH + oH, H, W, gates + t * sG + oG, G,
+                False)
         if real is float:
             lstm_fwd_gates_f(nb, H, xp + t * sG + oG, cs + t * sH + oH,
                              gates + t * sG + oG, cs + (t + 1) * sH + oH,
@@ -66,11 +67,10 @@ cdef void _backward_rows(int T, int B, int H, int b0, int b1, real *dhs,
                              cs + t * sH + oH, tanh_c + t * sH + oH, dh + oH,
                              dc + oH, dpre + t * sG + oG)
         # dh (nb, H) = dpre (nb, 4H) @ W_T (4H, H)
-        gemm(c'N', c'N', H, nb, G, <real>1, W_T, H, dpre + t * sG + oG, G,
-             <real>0, dh + oH, H)
+        product(nb, H, G, dpre + t * sG + oG, G, W_T, dh + oH, H, False)
 
 
-def forward(real[:, :, ::1] xproj, real[:, ::1] W, real[:, :, ::1] hs,
+def forward(real[:, :, ::1] xproj, real[:, :, ::1] W, real[:, :, ::1] hs,
             real[:, :, ::1] cs, real[:, :, ::1] gates, real[:, :, ::1] tanh_c,
             int b0, int b1):
     """Fill rows ``b0:b1`` of ``hs[1:]``, ``cs[1:]``, ``gates`` (after
@@ -78,7 +78,7 @@ def forward(real[:, :, ::1] xproj, real[:, ::1] W, real[:, :, ::1] hs,
     without the GIL."""
     cdef int T = xproj.shape[0], B = xproj.shape[1], G = xproj.shape[2]
     cdef int H = G // 4
-    if (G != 4 * H or W.shape[0] != H or W.shape[1] != G
+    if (G != 4 * H or not are_panels(W.shape, H, G, sizeof(real))
             or hs.shape[0] != T + 1 or hs.shape[1] != B or hs.shape[2] != H
             or cs.shape[0] != T + 1 or cs.shape[1] != B or cs.shape[2] != H
             or gates.shape[0] != T or gates.shape[1] != B or gates.shape[2] != G
@@ -89,11 +89,11 @@ def forward(real[:, :, ::1] xproj, real[:, ::1] W, real[:, :, ::1] hs,
     if T == 0 or b0 == b1 or H == 0:
         return
     with nogil:
-        _forward_rows(T, B, H, b0, b1, &xproj[0, 0, 0], &W[0, 0], &hs[0, 0, 0],
+        _forward_rows(T, B, H, b0, b1, &xproj[0, 0, 0], &W[0, 0, 0], &hs[0, 0, 0],
                       &cs[0, 0, 0], &gates[0, 0, 0], &tanh_c[0, 0, 0])
 
 
-def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] cs,
+def backward(real[:, :, ::1] dhs, real[:, :, ::1] W_T, real[:, :, ::1] cs,
              real[:, :, ::1] gates, real[:, :, ::1] tanh_c,
              real[:, :, ::1] dpre, real[:, ::1] dh, real[:, ::1] dc, int b0,
              int b1):
@@ -106,7 +106,7 @@ def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] cs,
     steps)."""
     cdef int T = dhs.shape[0], B = dhs.shape[1], H = dhs.shape[2]
     cdef int G = 4 * H
-    if (W_T.shape[0] != G or W_T.shape[1] != H
+    if (not are_panels(W_T.shape, G, H, sizeof(real))
             or cs.shape[0] != T + 1 or cs.shape[1] != B or cs.shape[2] != H
             or gates.shape[0] != T or gates.shape[1] != B or gates.shape[2] != G
             or tanh_c.shape[0] != T or tanh_c.shape[1] != B
@@ -119,6 +119,6 @@ def backward(real[:, :, ::1] dhs, real[:, ::1] W_T, real[:, :, ::1] cs,
     if T == 0 or b0 == b1 or H == 0:
         return
     with nogil:
-        _backward_rows(T, B, H, b0, b1, &dhs[0, 0, 0], &W_T[0, 0], &cs[0, 0, 0],
+        _backward_rows(T, B, H, b0, b1, &dhs[0, 0, 0], &W_T[0, 0, 0], &cs[0, 0, 0],
                        &gates[0, 0, 0], &tanh_c[0, 0, 0], &dpre[0, 0, 0],
                        &dh[0, 0], &dc[0, 0])
