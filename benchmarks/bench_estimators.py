@@ -43,7 +43,7 @@ import numpy as np
 
 from skrnn import RNNClassifier, RNNTagger
 from skrnn._engine import length_batches
-from skrnn._engine.compiled_cells import compiled_blas
+from skrnn._engine.compiled_cells import compiled_isa
 from skrnn.datasets import load_conllu, load_sst2
 
 EMBEDDING = 100
@@ -290,7 +290,7 @@ def main():
     threadpool_limits(args.threads)
     print(
         f"torch {torch.__version__}, numpy {np.__version__}, {args.threads} threads "
-        f"each, median of {args.repeats}; skrnn's loops call {compiled_blas()}'s BLAS"
+        f"each, median of {args.repeats}; skrnn's compiled kernels: {compiled_isa()}"
     )
     header = (
         f"{'task':<9}{'cell':<6}{'H':>4} {'dir':<4}"
