@@ -152,6 +152,10 @@ def test_panels_hold_the_weights_column_by_column(K, N, dtype):
     unpacked = panels.transpose(1, 0, 2).reshape(K, -1)
     np.testing.assert_array_equal(unpacked[:, :N], W)
     assert (unpacked[:, N:] == 0).all()
+    # a strided view (the backward loops pack W_rec^T from one) packs the same
+    np.testing.assert_array_equal(
+        compiled_cells._panels(W.T), compiled_cells._panels(np.ascontiguousarray(W.T))
+    )
 
 
 @pytest.mark.parametrize("name", COMPILED)

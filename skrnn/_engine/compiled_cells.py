@@ -247,9 +247,14 @@ def _transposed_weights(params, dtype):
 def _panels(W):
     """``W`` ``(K, N)`` cut into the column panels that the loops' product
     reads (``_kernels/panel_product.h``): ``(n_panels, K, width)``, a panel
-    ``width`` columns of 64 bytes, the last padded with zeros."""
+    ``width`` columns of 64 bytes, the last padded with zeros. One pass over
+    ``W``, however it is strided (``W_rec^T`` is packed from a view)."""
     K, N = W.shape
     width = 64 // W.itemsize
-    padded = np.zeros((K, -(-N // width) * width), dtype=W.dtype)
-    padded[:, :N] = W
-    return np.ascontiguousarray(padded.reshape(K, -1, width).transpose(1, 0, 2))
+    full, rest = divmod(N, width)
+    panels = np.empty((full + (rest > 0), K, width), dtype=W.dtype)
+    panels[:full] = W[:, : full * width].reshape(K, full, width).transpose(1, 0, 2)
+    if rest:
+        panels[full, :, :rest] = W[:, full * width :]
+        panels[full, :, rest:] = 0
+    return panels
