@@ -48,6 +48,18 @@
         V lo, V hi, T *c, int w, int accumulate)                               \
     {                                                                          \
         T row[V##_NR];                                                         \
+        if (w == V##_NR) { /* two vector stores, not a call of memcpy */       \
+            if (accumulate) {                                                  \
+                V c_lo, c_hi;                                                  \
+                memcpy(&c_lo, c, sizeof c_lo);                                 \
+                memcpy(&c_hi, c + V##_LANES, sizeof c_hi);                     \
+                lo += c_lo;                                                    \
+                hi += c_hi;                                                    \
+            }                                                                  \
+            memcpy(c, &lo, sizeof lo);                                         \
+            memcpy(c + V##_LANES, &hi, sizeof hi);                             \
+            return;                                                            \
+        }                                                                      \
         memcpy(row, &lo, sizeof lo);                                           \
         memcpy(row + V##_LANES, &hi, sizeof hi);                               \
         if (accumulate)                                                        \
