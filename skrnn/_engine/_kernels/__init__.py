@@ -59,7 +59,7 @@ def _warn_if_unbuilt_source_tree():
 
 @cache
 def _use_numpy_blas():
-    """Point the loops' products (``_blas``) at NumPy's BLAS, once."""
+    """Point the class softmax's products (``_blas``) at NumPy's BLAS, once."""
     addresses = numpy_cblas64()
     if addresses is not None:
         import_module(f"{__name__}._blas").use_cblas64(*addresses)

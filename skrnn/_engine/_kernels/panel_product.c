@@ -27,6 +27,9 @@
 #include "simd.h"
 #include "panel_product.h"
 
+/* a panel's row is the two vectors (lo, hi) of a tile's row */
+_Static_assert(PANEL_BYTES == 2 * 32, "a panel is two 32-byte vectors wide");
+
 #define MAX_TILE_ROWS 6
 #define CHUNK_ROWS (8 * MAX_TILE_ROWS)
 
