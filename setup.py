@@ -13,7 +13,8 @@ gate helper needs flags of its own:
   an object;
 - ``panel_product.c`` (the recurrent product of a step, against weights
   packed once per loop): ``-O3``, compiled first and linked as an object into
-  each cell's extension;
+  each cell's extension and into ``products.pyx`` (whole matrices through the
+  same product, for predictions whose rows must not depend on one another);
 - ``class_softmax.pyx`` (the word half of the language model's class
   softmax): ``-O3 -fno-math-errno``;
 - ``updates.pyx`` (Adam's step and the weight average): ``-O3
@@ -51,8 +52,10 @@ class BuildExt(build_ext):
     flags, then the extension itself."""
 
     def build_extension(self, ext):
-        cell = ext.name.rsplit(".", 1)[1]
-        if cell not in CELLS:
+        name = ext.name.rsplit(".", 1)[1]
+        sources = {cell: [(f"{KERNELS}/{cell}_gates.c", GATE_FLAGS)] for cell in CELLS}
+        sources["products"] = []
+        if name not in sources:
             super().build_extension(ext)
             return
         objects = [
@@ -63,21 +66,20 @@ class BuildExt(build_ext):
                 extra_postargs=flags,
                 depends=ext.depends,
             )
-            for source, flags in [
-                (f"{KERNELS}/{cell}_gates.c", GATE_FLAGS),
-                (f"{KERNELS}/panel_product.c", PRODUCT_FLAGS),
-            ]
+            for source, flags in sources[name]
+            + [(f"{KERNELS}/panel_product.c", PRODUCT_FLAGS)]
         ]
         ext.extra_objects = list(ext.extra_objects) + sum(objects, [])
         super().build_extension(ext)
 
 
-def _cell_extension(cell):
+def _product_extension(name, depends=(), libraries=()):
+    """Extension ``name``, linked with the loops' product (``BuildExt``)."""
     return Extension(
-        f"skrnn._engine._kernels.{cell}",
-        sources=[f"{KERNELS}/{cell}.pyx"],
+        f"skrnn._engine._kernels.{name}",
+        sources=[f"{KERNELS}/{name}.pyx"],
         depends=[
-            f"{KERNELS}/{cell}_gates.h",
+            *depends,
             f"{KERNELS}/panel_product.h",
             f"{KERNELS}/simd.h",
             f"{KERNELS}/_common.pxd",
@@ -85,8 +87,14 @@ def _cell_extension(cell):
         ],
         include_dirs=[KERNELS],
         extra_compile_args=LOOP_FLAGS,
-        libraries=["mvec", "m"] if GLIBC else [],
+        libraries=list(libraries),
         optional=True,
+    )
+
+
+def _cell_extension(cell):
+    return _product_extension(
+        cell, [f"{KERNELS}/{cell}_gates.h"], ["mvec", "m"] if GLIBC else []
     )
 
 
@@ -103,6 +111,7 @@ setup(
         ]
         + [_cell_extension(cell) for cell in CELLS]
         + [
+            _product_extension("products"),
             Extension(
                 "skrnn._engine._kernels.class_softmax",
                 sources=[f"{KERNELS}/class_softmax.pyx"],

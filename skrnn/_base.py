@@ -10,6 +10,7 @@ import functools
 import threading
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -26,8 +27,10 @@ from ._engine import (
     SequenceNetwork,
     WeightAverage,
     clip_grad_norm,
+    keeps_rows_apart,
     length_batches,
     make_batch,
+    rows_apart,
     segment_positions,
     threads,
     token_batches,
@@ -41,9 +44,13 @@ for _optimizer in OPTIMIZERS.values():
     model_file_class(_optimizer)
 del _optimizer
 
-# Prediction runs in float64 so that a sequence's output does not depend on which
-# other sequences share its batch (float32 GEMMs of different shapes can differ in
-# the last bits; scikit-learn's subset-invariance checks compare at atol=1e-7).
+# A sequence's prediction must not depend on which other sequences share its batch
+# (scikit-learn's subset-invariance checks compare at atol=1e-7). The compiled
+# kernels compute every row of a product apart from the others (gemm.rows_apart),
+# bit for bit, so predictions run in float32 as training does; BLAS may round a row
+# differently for another number of rows (in float32 by more than the checks
+# allow), so without the kernels predictions run in float64, as the language
+# model's always do.
 PREDICT_DTYPE = np.float64
 PREDICT_BATCH_SIZE = 256
 # Prediction batches of sentences hold at most this many padded steps (see
@@ -609,33 +616,38 @@ class BaseRNN(BaseEstimator):
     # --- prediction -----------------------------------------------------------------
 
     @_engine_threads
-    def _predict_log_proba_encoded(self, encoded, params=None, dtype=PREDICT_DTYPE):
+    def _predict_log_proba_encoded(self, encoded, params=None, dtype=None):
         """Log-probabilities in input order: ``(n_steps, n_classes)`` per step, or
         ``(n_sequences, n_classes)`` per sequence.
 
         Empty sequences are skipped (per-step) — they have no steps to predict.
         """
-        network, params = self._predicting_network(params, dtype)
         per_step = self._network_head() == "step"
         n_rows = encoded.n_steps if per_step else encoded.n_sequences
-        out = np.empty((n_rows, len(self.classes_)), dtype=dtype)
-        offsets = encoded.offsets
-        for index in self._prediction_batches(encoded):
-            log_proba = network.predict_log_proba(params, encoded.batch(index))
-            if per_step:
-                out[segment_positions(offsets[index], encoded.lengths[index])] = (
-                    log_proba
-                )
-            else:
-                out[index] = log_proba
+        out = np.empty((n_rows, len(self.classes_)))
+        offsets, lengths = encoded.offsets, encoded.lengths
+        with self._predicting(params, dtype) as (network, params):
+            for index in self._prediction_batches(encoded):
+                log_proba = network.predict_log_proba(params, encoded.batch(index))
+                if per_step:
+                    out[segment_positions(offsets[index], lengths[index])] = log_proba
+                else:
+                    out[index] = log_proba
         return out
 
-    def _predicting_network(self, params=None, dtype=PREDICT_DTYPE):
+    @contextmanager
+    def _predicting(self, params=None, dtype=None):
         """The network in ``dtype`` and ``params`` (default ``params_``) cast to
-        it."""
+        it, its products keeping each row apart from the others where the
+        engine can (``gemm.rows_apart``). ``dtype`` defaults to float32 where
+        they can and to ``PREDICT_DTYPE`` elsewhere (see there)."""
+        apart = keeps_rows_apart(self.cell)
+        if dtype is None:
+            dtype = np.float32 if apart else PREDICT_DTYPE
         params = self.params_ if params is None else params
         params = {k: v.astype(dtype, copy=False) for k, v in params.items()}
-        return self._network(dtype), params
+        with rows_apart(apart):
+            yield self._network(dtype), params
 
     @staticmethod
     def _prediction_batches(encoded):
@@ -646,9 +658,9 @@ class BaseRNN(BaseEstimator):
             yield nonempty[index]
 
     def _validation_predictions(self, encoded, params):
-        """Predicted class ids of the validation set. In float32, as training:
-        batch invariance (why ``predict`` runs in float64) does not matter here,
-        and it halves the cost of an epoch's validation."""
+        """Predicted class ids of the validation set. In float32, as training,
+        even where ``predict`` runs in float64 (without the compiled kernels,
+        see ``PREDICT_DTYPE``): batch invariance does not matter here."""
         log_proba = self._predict_log_proba_encoded(encoded, params, np.float32)
         return log_proba.argmax(axis=1)
 

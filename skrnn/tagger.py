@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import PREDICT_DTYPE, BaseRNN, EncodedSequences, _engine_threads
+from ._base import BaseRNN, EncodedSequences, _engine_threads
 from ._engine import CharacterCNN, segment_positions
 from ._persistence import SaveMixin
 from ._pretrained import PretrainedInputMixin
@@ -742,25 +742,25 @@ default=None
         return scores
 
     @_engine_threads
-    def _decode_encoded(self, encoded, params=None, dtype=PREDICT_DTYPE):
+    def _decode_encoded(self, encoded, params=None, dtype=None):
         """The predicted tag id of every step and the log-probability of each
         sequence's prediction (0 for an empty sequence)."""
-        network, params = self._predicting_network(params, dtype)
         ids = np.zeros(encoded.n_steps, dtype=np.intp)
         log_proba = np.zeros(encoded.n_sequences)
         offsets, lengths = encoded.offsets, encoded.lengths
-        for index in self._prediction_batches(encoded):
-            path, best = network.decode(params, encoded.batch(index))
-            ids[segment_positions(offsets[index], lengths[index])] = path
-            log_proba[index] = best
+        with self._predicting(params, dtype) as (network, params):
+            for index in self._prediction_batches(encoded):
+                path, best = network.decode(params, encoded.batch(index))
+                ids[segment_positions(offsets[index], lengths[index])] = path
+                log_proba[index] = best
         return ids, log_proba
 
     @_engine_threads
     def _log_likelihood_encoded(self, encoded):
-        network, params = self._predicting_network()
         out = np.zeros(encoded.n_sequences)
-        for index in self._prediction_batches(encoded):
-            out[index] = network.log_likelihood(params, encoded.batch(index))
+        with self._predicting() as (network, params):
+            for index in self._prediction_batches(encoded):
+                out[index] = network.log_likelihood(params, encoded.batch(index))
         return out
 
     def _validation_predictions(self, encoded, params):

@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 import skrnn
 from skrnn import RNNTagger
-from skrnn._engine import compiled_cells, recurrent
+from skrnn._engine import compiled_cells, gemm, recurrent
 from skrnn._engine._kernels import load, numpy_cblas64
 from skrnn._engine.cells import CELLS
 from skrnn._engine.compiled_cells import COMPILED_CELLS, cell_class
@@ -74,6 +74,7 @@ def _close(got, want, tol):
 def test_the_extension_is_built_and_used():
     """On Linux the install compiles every cell, and the engine runs them."""
     assert COMPILED == ["gru", "lstm", "rnn"]
+    assert load("products") is not None and gemm.can_keep_rows_apart()
     assert compiled_cells.compiled_isa().startswith("x86-64")
     for name in COMPILED:
         stack = recurrent.RecurrentStack(name, 3, 4)
@@ -146,7 +147,7 @@ def test_panels_hold_the_weights_column_by_column(K, N, dtype):
     """``_panels``: panel p holds columns p * width onwards, 64 bytes wide, the
     last padded with zeros."""
     W = np.random.default_rng(0).standard_normal((K, N)).astype(dtype)
-    panels = compiled_cells._panels(W)
+    panels = gemm.panels(W)
     width = 64 // W.itemsize
     assert panels.shape == (-(-N // width), K, width) and panels.flags.c_contiguous
     unpacked = panels.transpose(1, 0, 2).reshape(K, -1)
@@ -154,7 +155,7 @@ def test_panels_hold_the_weights_column_by_column(K, N, dtype):
     assert (unpacked[:, N:] == 0).all()
     # a strided view (the backward loops pack W_rec^T from one) packs the same
     np.testing.assert_array_equal(
-        compiled_cells._panels(W.T), compiled_cells._panels(np.ascontiguousarray(W.T))
+        gemm.panels(W.T), gemm.panels(np.ascontiguousarray(W.T))
     )
 
 
@@ -421,7 +422,7 @@ def test_kernels_refuse_inconsistent_shapes_and_blocks(name):
     T, B, H = 3, 5, 4
     xproj = np.zeros((T, B, G))
     hs = np.zeros((T + 1, B, H))
-    W = compiled_cells._panels(np.zeros((H, G)))
+    W = gemm.panels(np.zeros((H, G)))
     extra = {
         "gru": lambda: (
             np.zeros(H),
@@ -440,7 +441,7 @@ def test_kernels_refuse_inconsistent_shapes_and_blocks(name):
     }[name]
     kernel.forward(xproj, W, *extra(), 0, B)  # consistent: runs
     with pytest.raises(ValueError, match="inconsistent"):
-        wrong = compiled_cells._panels(np.zeros((H + 1, G)))
+        wrong = gemm.panels(np.zeros((H + 1, G)))
         kernel.forward(xproj, wrong, *extra(), 0, B)
     with pytest.raises(ValueError, match="inconsistent"):  # not in panels
         kernel.forward(xproj, np.zeros((1, H, G)), *extra(), 0, B)

@@ -15,8 +15,9 @@ from .batching import (
 )
 from .cells import CELLS
 from .characters import CharacterCNN
+from .compiled_cells import keeps_rows_apart
 from .embedding import SparseRows
-from .gemm import threads
+from .gemm import rows_apart, threads
 from .language import SOFTMAXES, LanguageNetwork
 from .network import HEADS, Batch, SequenceNetwork
 from .optimizers import OPTIMIZERS, clip_grad_norm
@@ -34,8 +35,10 @@ __all__ = [
     "WeightAverage",
     "bptt_windows",
     "clip_grad_norm",
+    "keeps_rows_apart",
     "length_batches",
     "make_batch",
+    "rows_apart",
     "segment_positions",
     "stream_positions",
     "threads",

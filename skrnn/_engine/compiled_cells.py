@@ -11,7 +11,7 @@ that waits sleeps instead of spinning on a core that other work needs, and the
 threads are the ones the rest of the engine already uses.
 
 A step's recurrent product is not a BLAS call but ``_kernels/panel_product.c``,
-against the recurrent weights packed once per loop (``_panels``): a BLAS call
+against the recurrent weights packed once per loop (``gemm.panels``): a BLAS call
 packs them anew every step, which cost the language model's loops half their
 time. Its every output is the same chain of multiply-adds whatever rows are
 computed beside it, so results do not depend on the thread count, nor on the
@@ -29,7 +29,7 @@ import numpy as np
 
 from ._kernels import load
 from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer
-from .gemm import map_ranges, thread_count
+from .gemm import can_keep_rows_apart, map_ranges, panels, thread_count
 
 # named as cells.CELLS names the cells
 _gru, _lstm, _rnn = load("gru"), load("lstm"), load("rnn")
@@ -195,6 +195,13 @@ def cell_class(name):
     return COMPILED_CELLS.get(name, CELLS[name])
 
 
+def keeps_rows_apart(name):
+    """Whether a network of cell ``name`` computes every product with each row
+    apart from the others inside ``gemm.rows_apart``: its compiled cell runs
+    the loops and the whole-matrix product was built."""
+    return cell_class(name) is COMPILED_CELLS.get(name) and can_keep_rows_apart()
+
+
 def compiled_isa():
     """Which CPU's clone of the compiled gate arithmetic runs here, or None when
     the extension is not built."""
@@ -235,26 +242,10 @@ def _contiguous(a, dtype=None):
 
 def _recurrent_weights(params, d, dtype):
     """``W_rec`` of direction ``d`` in the dtype of the loop, in panels."""
-    return _panels(params["W_rec"][d].astype(dtype, copy=False))
+    return panels(params["W_rec"][d].astype(dtype, copy=False))
 
 
 def _transposed_weights(params, dtype):
     """``W_rec^T`` of every direction in the dtype of the loop, in panels: the
     backward loops' product."""
-    return [_panels(W.T.astype(dtype, copy=False)) for W in params["W_rec"]]
-
-
-def _panels(W):
-    """``W`` ``(K, N)`` cut into the column panels that the loops' product
-    reads (``_kernels/panel_product.h``): ``(n_panels, K, width)``, a panel
-    ``width`` columns of 64 bytes, the last padded with zeros. One pass over
-    ``W``, however it is strided (``W_rec^T`` is packed from a view)."""
-    K, N = W.shape
-    width = 64 // W.itemsize
-    full, rest = divmod(N, width)
-    panels = np.empty((full + (rest > 0), K, width), dtype=W.dtype)
-    panels[:full] = W[:, : full * width].reshape(K, full, width).transpose(1, 0, 2)
-    if rest:
-        panels[full, :, :rest] = W[:, full * width :]
-        panels[full, :, rest:] = 0
-    return panels
+    return [panels(W.T.astype(dtype, copy=False)) for W in params["W_rec"]]

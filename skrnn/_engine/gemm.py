@@ -19,6 +19,14 @@ time loops are serial chains of small products, each run on a core of its own.
 The setting is per thread: work handed to a thread of the pool gets its share of
 the threads, and the shares add up to no more than the pool, so no work ever
 waits for the pool it runs in.
+
+``rows_apart()`` makes ``matmul`` compute each row of its output by the time
+loops' own product (``_kernels/products.pyx``, against ``b`` packed in
+``panels``): every output is then one chain of multiply-adds in ``k`` order
+whatever rows are computed beside it, so a sequence's prediction does not depend
+on the other sequences of its batch, bit for bit. BLAS gives no such promise:
+it may round a row differently for another number of rows (in float32 by more
+than scikit-learn's invariance checks allow). Predictions run inside it.
 """
 
 import os
@@ -27,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
+
+from ._kernels import load
 
 # below this many multiply-adds (about 0.15 ms of one core) a product is not worth
 # a thread's hand-off: the Elman tagger's (640 x 100) @ (100 x 128) projection ran
@@ -41,6 +51,7 @@ _MIN_ELEMENTWISE = 2**17
 
 _state = {"pool": None, "pool_size": 0, "pid": None}
 _local = threading.local()
+_products = load("products")
 
 
 def thread_count():
@@ -66,18 +77,43 @@ def threads(n_threads):
         _local.n_threads = previous
 
 
+def can_keep_rows_apart():
+    """Whether ``rows_apart`` can keep its promise here: its kernel was built
+    and the NumPy engine is not asked for (``SKRNN_ENGINE=numpy``)."""
+    return _products is not None and os.environ.get("SKRNN_ENGINE", "") != "numpy"
+
+
+def rows_kept_apart():
+    """Whether ``matmul`` computes each row apart here and now."""
+    return getattr(_local, "rows_apart", False)
+
+
+@contextmanager
+def rows_apart(keep=True):
+    """Inside the ``with`` block, ``matmul`` computes each row of its output
+    apart from the others (see the module's docstring), where it can."""
+    previous = rows_kept_apart()
+    _local.rows_apart = bool(keep) and can_keep_rows_apart()
+    try:
+        yield
+    finally:
+        _local.rows_apart = previous
+
+
 def map_threads(function, items):
     """``[function(item) for item in items]``, the items spread over the threads
     that ``threads`` allows (the calling thread takes the first), each item
-    allowed an equal share of them (a compiled time loop runs on its share)."""
+    allowed an equal share of them (a compiled time loop runs on its share) and
+    the caller's ``rows_apart``."""
     items = list(items)
     n = thread_count()
     if n == 1 or len(items) == 1:
         return [function(item) for item in items]
     share = max(1, n // len(items))
+    apart = rows_kept_apart()
 
     def run(item):
-        with threads(share):
+        with threads(share), rows_apart(apart):
             return function(item)
 
     futures = [_state["pool"].submit(run, item) for item in items[1:]]
@@ -101,9 +137,12 @@ def map_elementwise(function, size, width=1):
 
 
 def matmul(a, b):
-    """``a @ b`` for 2-D arrays, the output's blocks computed in parallel."""
+    """``a @ b`` for 2-D arrays, the output's blocks computed in parallel (and
+    each row apart, inside ``rows_apart``)."""
     n = thread_count()
     rows, cols = a.shape[0], b.shape[1]
+    if rows_kept_apart() and a.dtype == b.dtype and a.dtype in _FLOATS:
+        return _matmul_rows_apart(a, b, n)
     if n == 1 or rows * cols * a.shape[1] < _MIN_SPLIT:
         return a @ b
     out = np.empty((rows, cols), dtype=np.result_type(a, b))
@@ -121,4 +160,38 @@ def matmul(a, b):
     block(blocks[0])
     for future in futures:
         future.result()
+    return out
+
+
+_FLOATS = (np.float32, np.float64)
+
+
+def _matmul_rows_apart(a, b, n_threads):
+    """``a @ b`` by the loops' product, in blocks of rows on ``n_threads``
+    threads (a row's result does not depend on its block)."""
+    a = np.ascontiguousarray(a)
+    w = panels(b)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    n = 1 if a.size * b.shape[1] < _MIN_SPLIT else n_threads
+    map_ranges(
+        lambda start, stop: _products.panel_matmul(a[start:stop], w, out[start:stop]),
+        a.shape[0],
+        max(1, min(n, a.shape[0])),
+    )
+    return out
+
+
+def panels(W):
+    """``W`` ``(K, N)`` cut into the column panels that the loops' product
+    reads (``_kernels/panel_product.h``): ``(n_panels, K, width)``, a panel
+    ``width`` columns of 64 bytes, the last padded with zeros. One pass over
+    ``W``, however it is strided (``W_rec^T`` is packed from a view)."""
+    K, N = W.shape
+    width = 64 // W.itemsize
+    full, rest = divmod(N, width)
+    out = np.empty((full + (rest > 0), K, width), dtype=W.dtype)
+    out[:full] = W[:, : full * width].reshape(K, full, width).transpose(1, 0, 2)
+    if rest:
+        out[full, :, :rest] = W[:, full * width :]
+        out[full, :, rest:] = 0
     return out

@@ -394,10 +394,17 @@ class SequenceNetwork:
                 grad += self.alpha * W
         return 0.5 * self.alpha * penalty
 
+    def _output_logits(self, params, batch):
+        """The logits of ``forward`` in float64, whatever the network's dtype:
+        a float32 network's probabilities then sum to 1 and its sequences'
+        scores add up to float64 rounding, for ``K`` numbers a step."""
+        logits, _ = self.forward(params, batch)
+        return logits.astype(np.float64, copy=False)
+
     def predict_log_proba(self, params, batch):
         """Log-probabilities of the classes (under the CRF, of each step's tag
         marginally)."""
-        logits, _ = self.forward(params, batch)
+        logits = self._output_logits(params, batch)
         if self.output == "crf":
             return self.chain.log_proba(params, logits, batch)
         return log_softmax(logits)
@@ -406,7 +413,7 @@ class SequenceNetwork:
         """Step head: the predicted class id of every valid step ``(n_valid,)``
         (the best path of each sequence under the chain, if any) and the
         log-probability of each sequence's prediction ``(B,)``."""
-        logits, _ = self.forward(params, batch)
+        logits = self._output_logits(params, batch)
         if self.chain is not None:
             return self.chain.decode(params, logits, batch)
         log_proba = log_softmax(logits)
@@ -417,7 +424,7 @@ class SequenceNetwork:
     def log_likelihood(self, params, batch):
         """Step head: ``(B,)`` log-probability of each sequence's
         ``batch.targets``."""
-        logits, _ = self.forward(params, batch)
+        logits = self._output_logits(params, batch)
         chain = self.chain or ChainOutput(self.n_outputs, crf=False)
         return chain.log_likelihood(params, logits, batch)
 

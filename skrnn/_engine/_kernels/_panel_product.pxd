@@ -1,7 +1,7 @@
 # cython: language_level=3
 """The time loops' recurrent product (``panel_product.h``): a step's block of
 rows against the recurrent weights, packed once per loop in column panels
-(``compiled_cells._panels``)."""
+(``gemm.panels``)."""
 
 from ._common cimport real
 

@@ -40,7 +40,7 @@ def gates_isa():
 
 
 cdef void _forward_rows(int T, int B, int H, int b0, int b1, real *xp, real *W,
-                        real *b_hn, real *hs, real *gates, real *rec_n,
+                        const real *b_hn, real *hs, real *gates, real *rec_n,
                         real *rec) noexcept nogil:
     """The time loop of rows ``b0:b1``."""
     cdef int nb = b1 - b0, G = 3 * H, t
@@ -80,7 +80,7 @@ cdef void _backward_rows(int T, int B, int H, int b0, int b1, real *dhs,
         product(nb, H, G, drec + t * sG + oG, G, W_T, dh + oH, H, True)
 
 
-def forward(real[:, :, ::1] xproj, real[:, :, ::1] W, real[::1] b_hn,
+def forward(real[:, :, ::1] xproj, real[:, :, ::1] W, const real[::1] b_hn,
             real[:, :, ::1] hs, real[:, :, ::1] gates, real[:, :, ::1] rec_n,
             real[:, ::1] rec, int b0, int b1):
     """Fill rows ``b0:b1`` of ``hs[1:]``, ``gates`` and ``rec_n`` from those of

@@ -3,7 +3,7 @@
  *   C (M, N) = A (M, K) @ W (K, N)         (accumulate = 0)
  *   C (M, N) += A (M, K) @ W (K, N)        (accumulate = 1)
  *
- * with W packed once per loop in column panels (compiled_cells._panels): panel
+ * with W packed once per loop in column panels (gemm.panels): panel
  * p holds columns p*NR .. p*NR + NR - 1 of W, K rows of NR numbers each (NR =
  * 64 bytes' worth: 16 floats, 8 doubles), the last panel padded with zeros.
  * A and C are row-major with leading dimensions lda and ldc.
