@@ -49,6 +49,9 @@ _MIN_SPLIT = 2**23
 # this takes about as long as handing half of it to another thread
 _MIN_ELEMENTWISE = 2**17
 
+# what the loops' product multiplies (rows_apart)
+_FLOATS = (np.float32, np.float64)
+
 _state = {"pool": None, "pool_size": 0, "pid": None}
 _local = threading.local()
 _products = load("products")
@@ -161,9 +164,6 @@ def matmul(a, b):
     for future in futures:
         future.result()
     return out
-
-
-_FLOATS = (np.float32, np.float64)
 
 
 def _matmul_rows_apart(a, b, n_threads):
