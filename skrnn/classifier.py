@@ -31,16 +31,11 @@ class RNNClassifier(SaveMixin, PretrainedInputMixin, ClassifierMixin, BaseRNN):
 
     Parameters
     ----------
-    pooling : {"auto", "last", "mean", "max"}, default="auto"
+    pooling : {"last", "mean", "max"}, default="max"
         How the states of a sequence become one vector. ``"last"``: the forward
         state at the last step, joined (bidirectional) with the backward state at
         the first step — the two states that have read the whole sequence.
         ``"mean"`` / ``"max"``: mean or element-wise maximum over all steps.
-        ``"auto"``: ``"mean"`` with pretrained ``embeddings``, ``"max"``
-        otherwise (``pooling_``). On SST-2 dev the mean used GloVe's vectors
-        better than the maximum (81.2% against 80.4%, seeds 0-4), and without
-        vectors the two were level; the maximum is what finds a local event in
-        a series.
     hidden_size : int, default=64
         Units of each recurrent layer and direction.
     embedding_dim : int, default=128
@@ -152,8 +147,6 @@ RNNLanguageModel or None, default=None
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
-    pooling_ : {"last", "mean", "max"}
-        The pooling the network uses (``pooling``, with ``"auto"`` resolved).
     vocabulary_ : dict
         Token to embedding row (token input only); row 0, the unknown token, is
         not in it.
@@ -217,7 +210,7 @@ RNNLanguageModel or None, default=None
 
     _parameter_constraints: dict = {
         **BaseRNN._parameter_constraints,
-        "pooling": [StrOptions({"auto", *POOLINGS})],
+        "pooling": [StrOptions(set(POOLINGS))],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
         "adversarial": [Interval(Real, 0, None, closed="left")],
         "lowercase": ["boolean"],
@@ -232,7 +225,7 @@ RNNLanguageModel or None, default=None
     def __init__(
         self,
         *,
-        pooling="auto",
+        pooling="max",
         hidden_size=64,
         embedding_dim=128,
         cell="gru",
@@ -403,8 +396,7 @@ RNNLanguageModel or None, default=None
     # --- BaseRNN hooks ----------------------------------------------------------------
 
     def _network_head(self):
-        # model files written before pooling="auto" have no pooling_
-        return getattr(self, "pooling_", self.pooling)
+        return self.pooling
 
     def _input_spec(self):
         if self._input_kind == "tokens":
@@ -475,9 +467,6 @@ RNNLanguageModel or None, default=None
             elif hasattr(self, "vocabulary_"):
                 del self.vocabulary_
             self._fit_word_vectors(sequences)
-        self.pooling_ = self.pooling
-        if self.pooling == "auto":
-            self.pooling_ = "max" if self.embeddings is None else "mean"
         targets = np.searchsorted(self.classes_, y)
         unknown = (targets >= self.classes_.size) | (
             self.classes_[np.minimum(targets, self.classes_.size - 1)] != y

@@ -191,20 +191,6 @@ def test_refit_without_embeddings_forgets_the_vectors(fitted):
     assert not hasattr(clf, "embedding_coverage_")
 
 
-def test_the_classifier_pools_by_the_mean_with_vectors(fitted):
-    """pooling="auto": the mean over the steps with pretrained vectors, the
-    maximum without; the network pools as ``pooling_`` says."""
-    X, y = _sentiment()
-    assert fitted.pooling_ == "mean"
-    explicit = clone(fitted).set_params(pooling="mean").fit(X, y)
-    np.testing.assert_array_equal(explicit.predict_proba(X), fitted.predict_proba(X))
-    other = clone(fitted).set_params(pooling="max").fit(X, y)
-    assert other.pooling_ == "max"
-    assert not np.array_equal(other.predict_proba(X), fitted.predict_proba(X))
-    plain = clone(fitted).set_params(embeddings=None).fit(X, y)
-    assert plain.pooling_ == "max"
-
-
 def test_model_file_round_trip(tmp_path, fitted):
     path = tmp_path / "clf.skrnn"
     fitted.save(path)
