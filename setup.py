@@ -45,6 +45,13 @@ LOOP_FLAGS = ["-O3"]
 PRODUCT_FLAGS = ["-O3"]
 UPDATE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
 GLIBC = sys.platform.startswith("linux")
+# the C sources compiled on their own and linked into each extension that uses
+# the loops' product
+_PRODUCT = (f"{KERNELS}/panel_product.c", PRODUCT_FLAGS)
+LINKED_SOURCES = {
+    **{cell: [(f"{KERNELS}/{cell}_gates.c", GATE_FLAGS), _PRODUCT] for cell in CELLS},
+    "products": [_PRODUCT],
+}
 
 
 class BuildExt(build_ext):
@@ -53,9 +60,7 @@ class BuildExt(build_ext):
 
     def build_extension(self, ext):
         name = ext.name.rsplit(".", 1)[1]
-        sources = {cell: [(f"{KERNELS}/{cell}_gates.c", GATE_FLAGS)] for cell in CELLS}
-        sources["products"] = []
-        if name not in sources:
+        if name not in LINKED_SOURCES:
             super().build_extension(ext)
             return
         objects = [
@@ -66,8 +71,7 @@ class BuildExt(build_ext):
                 extra_postargs=flags,
                 depends=ext.depends,
             )
-            for source, flags in sources[name]
-            + [(f"{KERNELS}/panel_product.c", PRODUCT_FLAGS)]
+            for source, flags in LINKED_SOURCES[name]
         ]
         ext.extra_objects = list(ext.extra_objects) + sum(objects, [])
         super().build_extension(ext)

@@ -23,11 +23,10 @@ found), the NumPy cell otherwise or when the environment variable
 ``SKRNN_ENGINE=numpy`` is set when the network is built.
 """
 
-import os
 
 import numpy as np
 
-from ._kernels import load
+from ._kernels import load, numpy_engine_requested
 from .cells import CELLS, ElmanCell, GRUCell, LSTMCell, _sum_outer
 from .gemm import can_keep_rows_apart, map_ranges, panels, thread_count
 
@@ -190,7 +189,7 @@ COMPILED_CELLS = {
 
 def cell_class(name):
     """The class of cell ``name`` the engine runs: compiled where available."""
-    if os.environ.get("SKRNN_ENGINE", "").lower() == "numpy":
+    if numpy_engine_requested():
         return CELLS[name]
     return COMPILED_CELLS.get(name, CELLS[name])
 

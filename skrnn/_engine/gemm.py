@@ -36,7 +36,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._kernels import load
+from ._kernels import load, numpy_engine_requested
 
 # below this many multiply-adds (about 0.15 ms of one core) a product is not worth
 # a thread's hand-off: the Elman tagger's (640 x 100) @ (100 x 128) projection ran
@@ -83,7 +83,7 @@ def threads(n_threads):
 def can_keep_rows_apart():
     """Whether ``rows_apart`` can keep its promise here: its kernel was built
     and the NumPy engine is not asked for (``SKRNN_ENGINE=numpy``)."""
-    return _products is not None and os.environ.get("SKRNN_ENGINE", "") != "numpy"
+    return _products is not None and not numpy_engine_requested()
 
 
 def rows_kept_apart():

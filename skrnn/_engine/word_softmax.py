@@ -10,11 +10,10 @@ compiled where the extension is built (``_kernels.class_softmax``, on the
 threads ``gemm.threads`` allows), the NumPy loop here being the reference.
 """
 
-import os
 
 import numpy as np
 
-from ._kernels import load, takes
+from ._kernels import load, numpy_engine_requested, takes
 from .gemm import _MIN_SPLIT, map_threads, thread_count
 from .heads import log_softmax
 
@@ -195,7 +194,7 @@ def _word_softmax_compiled(h, targets, bounds, W, b, grad):
 def _compiled(h, W, b):
     return (
         _class_softmax is not None
-        and os.environ.get("SKRNN_ENGINE", "").lower() != "numpy"
+        and not numpy_engine_requested()
         and takes(W, b)
         and h.dtype == W.dtype
     )

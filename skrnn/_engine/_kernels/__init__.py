@@ -18,6 +18,7 @@ found, SciPy's otherwise).
 """
 
 import ctypes
+import os
 import warnings
 from functools import cache
 from importlib import import_module
@@ -37,6 +38,12 @@ def load(name):
         return None
     _use_numpy_blas()
     return module
+
+
+def numpy_engine_requested():
+    """Whether the environment asks for the NumPy engine (``SKRNN_ENGINE=numpy``,
+    read when called): the compiled kernels are then left unused."""
+    return os.environ.get("SKRNN_ENGINE", "").lower() == "numpy"
 
 
 @cache
