@@ -17,6 +17,8 @@ gate helper needs flags of its own:
   same product, for predictions whose rows must not depend on one another);
 - ``class_softmax.pyx`` (the word half of the language model's class
   softmax): ``-O3 -fno-math-errno``;
+- ``dropout_mask.c`` (inverted dropout, its mask drawn by an integer hash):
+  ``-O3 -fopenmp-simd``, compiled first and linked into ``dropout.pyx``;
 - ``updates.pyx`` (Adam's step and the weight average): ``-O3
   -fno-math-errno -ffp-contract=off``, so that its loops vectorise (sqrt
   without errno) and round as NumPy does (no fused multiply-add).
@@ -44,6 +46,7 @@ GATE_FLAGS = ["-O3", "-fno-math-errno", "-fopenmp-simd"]
 LOOP_FLAGS = ["-O3"]
 PRODUCT_FLAGS = ["-O3"]
 UPDATE_FLAGS = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
+DROPOUT_FLAGS = ["-O3", "-fopenmp-simd"]
 GLIBC = sys.platform.startswith("linux")
 # the C sources compiled on their own and linked into each extension that uses
 # the loops' product
@@ -51,6 +54,7 @@ _PRODUCT = (f"{KERNELS}/panel_product.c", PRODUCT_FLAGS)
 LINKED_SOURCES = {
     **{cell: [(f"{KERNELS}/{cell}_gates.c", GATE_FLAGS), _PRODUCT] for cell in CELLS},
     "products": [_PRODUCT],
+    "dropout": [(f"{KERNELS}/dropout_mask.c", DROPOUT_FLAGS)],
 }
 
 
@@ -122,6 +126,18 @@ setup(
                 depends=[f"{KERNELS}/_common.pxd", f"{KERNELS}/_blas.pxd"],
                 extra_compile_args=LOOP_FLAGS + ["-fno-math-errno"],
                 libraries=["m"] if GLIBC else [],
+                optional=True,
+            ),
+            Extension(
+                "skrnn._engine._kernels.dropout",
+                sources=[f"{KERNELS}/dropout.pyx"],
+                depends=[
+                    f"{KERNELS}/dropout_mask.h",
+                    f"{KERNELS}/simd.h",
+                    f"{KERNELS}/_common.pxd",
+                ],
+                include_dirs=[KERNELS],
+                extra_compile_args=LOOP_FLAGS,
                 optional=True,
             ),
             Extension(

@@ -75,6 +75,7 @@ def test_the_extension_is_built_and_used():
     """On Linux the install compiles every cell, and the engine runs them."""
     assert COMPILED == ["gru", "lstm", "rnn"]
     assert load("products") is not None and gemm.can_keep_rows_apart()
+    assert load("dropout") is not None
     assert compiled_cells.compiled_isa().startswith("x86-64")
     for name in COMPILED:
         stack = recurrent.RecurrentStack(name, 3, 4)

@@ -86,7 +86,11 @@ def test_learns_context(fitted, tagging):
 
 def test_numeric_2d_with_lengths_gives_flat_arrays(numeric):
     X, y, lengths = numeric
-    tagger = small(max_iter=20).fit(X, y, lengths=lengths)
+    # four sequences make one batch: without dropout and at a moderate rate
+    # every seed 0-9 learns the sign of the first column (with the defaults'
+    # dropout, seeds 0-9 scored 0.58-0.98)
+    tagger = small(max_iter=20, dropout=0.0, learning_rate=0.005)
+    tagger.fit(X, y, lengths=lengths)
     pred = tagger.predict(X, lengths=lengths)
     proba = tagger.predict_proba(X, lengths=lengths)
     assert pred.shape == (60,) and proba.shape == (60, 2)

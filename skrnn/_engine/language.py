@@ -12,9 +12,9 @@ A window is time-major: ``ids`` and ``targets`` are ``(T, B)``, ``lengths`` ``(B
 
 import numpy as np
 
+from .dropout import Dropout
 from .embedding import embed, embedding_grads, init_table
 from .heads import valid_steps, valid_steps_backward
-from .network import _Dropout
 from .recurrent import RecurrentStack
 from .word_softmax import (
     class_softmax_log_prob,
@@ -106,7 +106,7 @@ class LanguageNetwork:
         """Hidden states of the valid steps, column after column ``(n, H)``."""
         dropout = None
         if rng is not None and self.dropout > 0:
-            dropout = _Dropout(self.dropout, rng)
+            dropout = Dropout(self.dropout, rng)
         x = embed([params["embed.0"]], ids[..., None])
         x, input_mask = dropout(x) if dropout else (x, None)
         out, final_state, rnn_cache = self.rnn.forward(

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from .crf import ChainOutput
+from .dropout import Dropout
 from .embedding import (
     SparseRows,
     embed,
@@ -249,7 +250,7 @@ class SequenceNetwork:
         mask = batch.mask
         dropout = None
         if rng is not None and self.dropout > 0:
-            dropout = _Dropout(self.dropout, rng)
+            dropout = Dropout(self.dropout, rng)
         x, input_mask = dropout(x) if dropout else (x, None)
         out, final_state, rnn_cache = self.rnn.forward(
             params, x, lengths, initial_state=initial_state, dropout=dropout
@@ -459,16 +460,3 @@ def _bag_grad(bag, bag_ids, dlogits, table):
     )
     values = summing @ dlogits
     return SparseRows(rows, values.astype(table.dtype, copy=False), table.shape)
-
-
-class _Dropout:
-    """Inverted dropout: kept units are scaled by ``1 / (1 - p)`` during training."""
-
-    def __init__(self, p, rng):
-        self.keep = 1.0 - p
-        self.rng = rng
-
-    def __call__(self, x):
-        mask = (self.rng.random(x.shape, dtype=np.float32) < self.keep).astype(x.dtype)
-        mask /= x.dtype.type(self.keep)
-        return x * mask, mask

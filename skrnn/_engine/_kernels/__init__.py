@@ -12,6 +12,8 @@ the engine's threads running the blocks are the parallelism.
 
 ``updates`` fuses the per-step parameter updates (Adam's step, the weight
 average) into one pass each, with NumPy's rounding (``optimizers.py``).
+``dropout`` draws, scales and applies a dropout mask in one pass
+(``dropout_mask.c``; the same masks as ``dropout.py``'s NumPy code).
 ``class_softmax`` runs the language model's loop over its word classes
 (``word_softmax.py``), calling BLAS through ``_blas`` (NumPy's BLAS where
 found, SciPy's otherwise).
