@@ -63,7 +63,7 @@ def _train(engine, dtype, monkeypatch, n_steps=30, decay=0.9, n_threads=1):
             average.update(params, grads)
     monkeypatch.undo()
     if engine == "compiled":
-        assert set(cuts) == {n_threads}
+        assert set(cuts) == {n_threads} - {1}  # one range: no cut
     return params, adam, average.params()
 
 

@@ -135,8 +135,11 @@ def map_elementwise(function, size, width=1):
     allowed, each of at least ``_MIN_ELEMENTWISE`` numbers (an item holds
     ``width``): for element-wise kernels that release the GIL, whose results do
     not depend on the cut."""
-    n = max(1, min(thread_count(), size * width // _MIN_ELEMENTWISE))
-    map_ranges(function, size, n)
+    n = min(thread_count(), size * width // _MIN_ELEMENTWISE)
+    if n <= 1:  # most of a step's arrays: no ranges, no hand-off to pay for
+        function(0, size)
+    else:
+        map_ranges(function, size, n)
 
 
 def matmul(a, b):
