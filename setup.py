@@ -81,22 +81,26 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
 
-def _product_extension(name, depends=(), libraries=()):
-    """Extension ``name``, linked with the loops' product (``BuildExt``)."""
+def _linked_extension(name, depends=(), libraries=()):
+    """Extension ``name`` (``<name>.pyx``), linked with its C sources of
+    ``LINKED_SOURCES`` (``BuildExt``)."""
     return Extension(
         f"skrnn._engine._kernels.{name}",
         sources=[f"{KERNELS}/{name}.pyx"],
-        depends=[
-            *depends,
-            f"{KERNELS}/panel_product.h",
-            f"{KERNELS}/simd.h",
-            f"{KERNELS}/_common.pxd",
-            f"{KERNELS}/_panel_product.pxd",
-        ],
+        depends=[*depends, f"{KERNELS}/simd.h", f"{KERNELS}/_common.pxd"],
         include_dirs=[KERNELS],
         extra_compile_args=LOOP_FLAGS,
         libraries=list(libraries),
         optional=True,
+    )
+
+
+def _product_extension(name, depends=(), libraries=()):
+    """Extension ``name``, linked with the loops' product (``BuildExt``)."""
+    return _linked_extension(
+        name,
+        [*depends, f"{KERNELS}/panel_product.h", f"{KERNELS}/_panel_product.pxd"],
+        libraries,
     )
 
 
@@ -128,18 +132,7 @@ setup(
                 libraries=["m"] if GLIBC else [],
                 optional=True,
             ),
-            Extension(
-                "skrnn._engine._kernels.dropout",
-                sources=[f"{KERNELS}/dropout.pyx"],
-                depends=[
-                    f"{KERNELS}/dropout_mask.h",
-                    f"{KERNELS}/simd.h",
-                    f"{KERNELS}/_common.pxd",
-                ],
-                include_dirs=[KERNELS],
-                extra_compile_args=LOOP_FLAGS,
-                optional=True,
-            ),
+            _linked_extension("dropout", [f"{KERNELS}/dropout_mask.h"]),
             Extension(
                 "skrnn._engine._kernels.updates",
                 sources=[f"{KERNELS}/updates.pyx"],

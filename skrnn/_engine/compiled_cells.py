@@ -23,7 +23,6 @@ found), the NumPy cell otherwise or when the environment variable
 ``SKRNN_ENGINE=numpy`` is set when the network is built.
 """
 
-
 import numpy as np
 
 from ._kernels import load, numpy_engine_requested

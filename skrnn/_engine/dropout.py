@@ -33,15 +33,15 @@ class Dropout:
     def __init__(self, p, rng):
         self.keep = 1.0 - p
         self.rng = rng
+        # kept when a draw is below this: keep * 2**32, within one draw
+        self.threshold = min(round(self.keep * 2**32), 2**32 - 1)
 
     def __call__(self, x):
         key0, key1 = (int(k) for k in self.rng.integers(0, 2**32, 2, dtype=np.uint64))
-        # kept when a draw is below this: keep * 2**32, within one draw
-        threshold = min(round(self.keep * 2**32), 2**32 - 1)
         scale = x.dtype.type(1) / x.dtype.type(self.keep)
         if _compiles(x):
-            return _apply_compiled(x, key0, key1, threshold, scale)
-        mask = (draws(x.size, key0, key1) < threshold).reshape(x.shape)
+            return _apply_compiled(x, key0, key1, self.threshold, scale)
+        mask = (draws(x.size, key0, key1) < self.threshold).reshape(x.shape)
         mask = mask.astype(x.dtype) * scale
         return x * mask, mask
 

@@ -10,7 +10,6 @@ compiled where the extension is built (``_kernels.class_softmax``, on the
 threads ``gemm.threads`` allows), the NumPy loop here being the reference.
 """
 
-
 import numpy as np
 
 from ._kernels import load, numpy_engine_requested, takes
