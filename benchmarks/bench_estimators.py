@@ -78,9 +78,7 @@ def skrnn_estimator(task, cell, hidden, bidirectional, max_iter):
         # of 1-3 epochs are short): the same work as the torch tagger
         return RNNTagger(
             **common,
-            suffix_length=0,
-            lowercase_stream=False,
-            shape_stream=False,
+            word_features=None,
             linear_window=None,
             short_fit_steps=None,
         )

@@ -2,6 +2,7 @@
 
 from ._persistence import load, save
 from ._spelling import CharCNN
+from ._vocabulary import WordFeatures
 from .classifier import RNNClassifier
 from .ensemble import VotingTagger
 from .hmm import HMMTagger
@@ -19,6 +20,7 @@ __all__ = [
     "RNNTagger",
     "Tokenizer",
     "VotingTagger",
+    "WordFeatures",
     "load",
     "save",
 ]

@@ -4,10 +4,10 @@ character ids) and ``CharCNN`` (the settings of its character encoder)."""
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
 from ._persistence import model_file_class
+from ._settings import _Settings
 from ._vocabulary import distinct_tokens
 
 PAD, UNKNOWN, BEGIN, END = 0, 1, 2, 3
@@ -60,7 +60,7 @@ class Spelling:
 
 
 @model_file_class
-class CharCNN(BaseEstimator):
+class CharCNN(_Settings):
     """The character encoder of ``RNNTagger(char_encoder=CharCNN(...))``.
 
     Each token's characters (its first and last 8 for longer words, between
@@ -90,9 +90,3 @@ class CharCNN(BaseEstimator):
         self.embedding_dim = embedding_dim
         self.filters = filters
         self.window = window
-
-    def __eq__(self, other):
-        # settings, as scikit-learn's kernels: equal when their parameters are
-        return type(self) is type(other) and self.get_params() == other.get_params()
-
-    __hash__ = None

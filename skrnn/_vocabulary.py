@@ -2,7 +2,8 @@
 
 ``Vocabulary`` maps tokens to ids (0 for unknown); ``TokenFeaturizer`` gives every
 token the ids of its word, lowercase form, suffixes and shape, so that a word
-never seen in training still has informative ids.
+never seen in training still has informative ids; ``WordFeatures`` holds which of
+those streams ``RNNTagger`` embeds.
 """
 
 from __future__ import annotations
@@ -14,10 +15,18 @@ from itertools import repeat
 import numpy as np
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import Interval
 
 from ._persistence import model_file_class
+from ._settings import _Settings
 
-__all__ = ["TokenFeaturizer", "Vocabulary", "distinct_tokens", "word_shape"]
+__all__ = [
+    "TokenFeaturizer",
+    "Vocabulary",
+    "WordFeatures",
+    "distinct_tokens",
+    "word_shape",
+]
 
 UNK = "<unk>"
 
@@ -317,6 +326,48 @@ class TokenFeaturizer(_TokenTransformer):
             keys = type_list if key is None else map(key, type_list)
             per_type[:, j] = vocab.transform(list(keys))
         return per_type[inverse]
+
+
+@model_file_class
+class WordFeatures(_Settings):
+    """The streams ``RNNTagger(word_features=WordFeatures(...))`` embeds
+    beside the word.
+
+    Each token is embedded as the word itself and, so that a word never seen
+    in training is still tagged from its form, as its lowercase form, its
+    suffixes and its shape (``"Xxxx"``, ``"dd"``).
+    ``word_features="auto"`` is ``WordFeatures()``; ``None`` embeds the word
+    alone. Its parameters are nested parameters of a tagger given one, as a
+    pipeline's steps' are: ``GridSearchCV(RNNTagger(word_features=
+    WordFeatures()), {"word_features__suffix_length": [2, 4]})``.
+
+    Parameters
+    ----------
+    suffix_length : int, default=4
+        Embed the suffixes of 1 to ``suffix_length`` characters of the
+        lowercased word (a shorter word gives all of it); 0: none.
+    lowercase : bool, default=True
+        Embed the lowercase form of each token as its own stream, of the
+        tagger's ``embedding_dim`` as the word's.
+    shape : bool, default=True
+        Embed the word shape of each token (capitalisation, digits,
+        punctuation).
+    embedding_dim : int, default=16
+        Size of each suffix and shape embedding.
+    """
+
+    _parameter_constraints: dict = {
+        "suffix_length": [Interval(numbers.Integral, 0, None, closed="left")],
+        "lowercase": ["boolean"],
+        "shape": ["boolean"],
+        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, suffix_length=4, lowercase=True, shape=True, embedding_dim=16):
+        self.suffix_length = suffix_length
+        self.lowercase = lowercase
+        self.shape = shape
+        self.embedding_dim = embedding_dim
 
 
 def distinct_tokens(tokens):

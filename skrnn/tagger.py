@@ -3,8 +3,9 @@
 At each step the network reads the current token's input vector and the history
 of the recurrent state and outputs P(y_i | x_i, h_{i-1}) (and, bidirectional, the
 future as well). Tokens become several embedded id streams (word, lowercase,
-suffixes, shape; see :class:`skrnn._vocabulary.TokenFeaturizer`) so that unseen words
-are still tagged from their form.
+suffixes, shape; see :class:`skrnn._vocabulary.TokenFeaturizer`, and
+:class:`~skrnn.WordFeatures` for which of them) so that unseen words are still
+tagged from their form.
 """
 
 from numbers import Integral, Real
@@ -21,11 +22,25 @@ from ._spelling import CharCNN, Spelling
 from ._tag_schemes import SCHEMES
 from ._tagging import TaggerMixin, broken_scheme
 from ._validation import split_sequences, validate_sequences, validate_tags
-from ._vocabulary import TokenFeaturizer
+from ._vocabulary import TokenFeaturizer, WordFeatures
 
 __all__ = ["RNNTagger"]
 
 MIN_VALIDATION_SEQUENCES = 30
+
+# Parameters that model files written before they were folded into a settings
+# object name: the former name of each and its name there.
+_FORMER_CHAR_CNN = {
+    "char_embedding_dim": "embedding_dim",
+    "char_filters": "filters",
+    "char_window": "window",
+}
+_FORMER_WORD_FEATURES = {
+    "suffix_length": "suffix_length",
+    "lowercase_stream": "lowercase",
+    "shape_stream": "shape",
+    "feature_embedding_dim": "embedding_dim",
+}
 
 
 class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
@@ -34,11 +49,11 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
     A recurrent network (by default a two-layer bidirectional GRU) trained with
     backpropagation through time on minibatches of similar-length sequences. Token
     input is embedded as several streams: the word, its lowercase form, its
-    suffixes of 1 to ``suffix_length`` characters and its shape (``"Xxxx"``,
-    ``"dd"``), so that words never seen in training are tagged from their form;
-    word dropout teaches the network what to do with unknown words. The defaults
-    were chosen on UD English EWT (95.5% test UPOS, 1.5-2.5 minutes on 2 cores;
-    see docs/benchmarks.md).
+    suffixes of 1 to 4 characters and its shape (``"Xxxx"``, ``"dd"``; see
+    ``word_features``), so that words never seen in training are tagged from
+    their form; word dropout teaches the network what to do with unknown
+    words. The defaults were chosen on UD English EWT (95.5% test UPOS,
+    1.5-2.5 minutes on 2 cores; see docs/benchmarks.md).
 
     Parameters
     ----------
@@ -46,8 +61,6 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         Units of each recurrent layer (per direction).
     embedding_dim : int, default=64
         Size of the word and lowercase embeddings.
-    feature_embedding_dim : int, default=16
-        Size of each suffix and shape embedding.
     cell : {"rnn", "gru", "lstm"}, default="gru"
         The recurrent cell: Elman (tanh), GRU or LSTM.
     bidirectional : bool, default=True
@@ -128,12 +141,13 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         streams (their suffix and shape streams still apply).
     max_vocabulary : int or None, default=None
         Keep only the most frequent words in the word and lowercase streams.
-    suffix_length : int, default=4
-        Embed the suffixes of 1 to ``suffix_length`` characters (0: none).
-    lowercase_stream : bool, default=True
-        Embed the lowercase form of each token as its own stream.
-    shape_stream : bool, default=True
-        Embed the word shape of each token (capitalisation, digits, punctuation).
+    word_features : "auto", WordFeatures or None, default="auto"
+        What each token is embedded as besides the word itself (a
+        :class:`WordFeatures`): its lowercase form, its suffixes and its shape.
+        ``"auto"`` is ``WordFeatures()``: the lowercase form, the suffixes of 1
+        to 4 characters and the shape, each suffix and shape in 16 dimensions.
+        None: the word alone. The settings of a ``WordFeatures`` are nested
+        parameters (``word_features__suffix_length``). Token input only.
     word_dropout : float, default=0.25
         During training a word seen ``c`` times is replaced by the unknown word
         with probability ``word_dropout / (word_dropout + c)`` (0 disables).
@@ -152,9 +166,9 @@ class RNNTagger(SaveMixin, PretrainedInputMixin, TaggerMixin, BaseRNN):
         first optimizer steps what the network needs many for, which matters
         most on a small corpus (5-fold on the first 100 and 400 sentences of
         EWT dev, seeds 0-2: +0.2 and +0.4 points; on the full corpus +0.04).
-        0: the token's own streams only; None: no
-        linear model. Token input only; neighbours are word-dropped on their
-        own.
+        A neighbour is read as its word itself when ``word_features`` has no
+        lowercase stream. 0: the token's own streams only; None: no linear
+        model. Token input only; neighbours are word-dropped on their own.
     char_encoder : {None, "cnn"} or CharCNN, default=None
         ``"cnn"`` or a :class:`CharCNN`: also read each token's characters
         (its first and last 8 of longer words, between begin and end markers)
@@ -216,8 +230,8 @@ RNNLanguageModel or None, default=None
         Word → id of the word stream (id 0, not in the dict, is the unknown word).
         Only after a fit on token sequences.
     featurizer_ : TokenFeaturizer
-        All id streams (word, lowercase, suffixes, shape). Only after a fit on token
-        sequences.
+        All id streams (the word and those of ``word_features``). Only after a
+        fit on token sequences.
     spelling_ : Spelling
         The character ids of ``char_encoder="cnn"`` (``spelling_.index_``:
         character → id). Only after a fit on token sequences with that encoder.
@@ -287,12 +301,9 @@ RNNLanguageModel or None, default=None
 
     _parameter_constraints: dict = {
         **BaseRNN._parameter_constraints,
-        "feature_embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "min_freq": [Interval(Integral, 1, None, closed="left")],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
-        "suffix_length": [Interval(Integral, 0, None, closed="left")],
-        "lowercase_stream": ["boolean"],
-        "shape_stream": ["boolean"],
+        "word_features": [StrOptions({"auto"}), WordFeatures, None],
         "word_dropout": [Interval(Real, 0, None, closed="left")],
         "adversarial": [Interval(Real, 0, None, closed="left")],
         "linear_window": [Interval(Integral, 0, None, closed="left"), None],
@@ -315,7 +326,6 @@ RNNLanguageModel or None, default=None
         *,
         hidden_size=128,
         embedding_dim=64,
-        feature_embedding_dim=16,
         cell="gru",
         bidirectional=True,
         num_layers=2,
@@ -338,9 +348,7 @@ RNNLanguageModel or None, default=None
         average_decay=0.999,
         min_freq=1,
         max_vocabulary=None,
-        suffix_length=4,
-        lowercase_stream=True,
-        shape_stream=True,
+        word_features="auto",
         word_dropout=0.25,
         adversarial=0.0,
         linear_window=1,
@@ -354,7 +362,6 @@ RNNLanguageModel or None, default=None
     ):
         self.hidden_size = hidden_size
         self.embedding_dim = embedding_dim
-        self.feature_embedding_dim = feature_embedding_dim
         self.cell = cell
         self.bidirectional = bidirectional
         self.num_layers = num_layers
@@ -377,9 +384,7 @@ RNNLanguageModel or None, default=None
         self.average_decay = average_decay
         self.min_freq = min_freq
         self.max_vocabulary = max_vocabulary
-        self.suffix_length = suffix_length
-        self.lowercase_stream = lowercase_stream
-        self.shape_stream = shape_stream
+        self.word_features = word_features
         self.word_dropout = word_dropout
         self.adversarial = adversarial
         self.linear_window = linear_window
@@ -458,13 +463,15 @@ RNNLanguageModel or None, default=None
 
     def _fit_inputs(self, sequences):
         self._fit_word_vectors(sequences)
+        words = self._word_features()
+        words._validate_params()  # the tagger's own checks stop at its type
         if sequences.kind == "tokens":
             self.featurizer_ = TokenFeaturizer(
                 min_freq=self.min_freq,
                 max_size=self.max_vocabulary,
-                suffix_length=self.suffix_length,
-                lowercase_stream=self.lowercase_stream,
-                shape_stream=self.shape_stream,
+                suffix_length=words.suffix_length,
+                lowercase_stream=words.lowercase,
+                shape_stream=words.shape,
             ).fit(sequences.values)
             self.vocabulary_ = dict(self.featurizer_.vocabularies_[0].index_)
             if self.char_encoder is not None:
@@ -495,10 +502,9 @@ RNNLanguageModel or None, default=None
 
     def _input_spec(self):
         if hasattr(self, "featurizer_"):
+            feature_dim = self._word_features().embedding_dim
             dims = [
-                self.embedding_dim
-                if name in ("word", "lower")
-                else (self.feature_embedding_dim)
+                self.embedding_dim if name in ("word", "lower") else feature_dim
                 for name in self.featurizer_.stream_names_
             ]
             n_vectors = self._n_word_vector_features()
@@ -532,18 +538,23 @@ RNNLanguageModel or None, default=None
         """The character encoder's settings (``char_encoder`` not None)."""
         return CharCNN() if self.char_encoder == "cnn" else self.char_encoder
 
+    def _word_features(self):
+        """The settings of the streams beside the word (None: none of them)."""
+        if self.word_features is None:
+            return WordFeatures(suffix_length=0, lowercase=False, shape=False)
+        return WordFeatures() if self.word_features == "auto" else self.word_features
+
     @classmethod
     def _params_from_model_file(cls, params):
         """Files written before ``CharCNN`` (session 20) name its settings as
-        three parameters of their own."""
-        former = {
-            name: params.pop(f"char_{name}")
-            for name in ("embedding_dim", "filters", "window")
-            if f"char_{name}" in params
-        }
-        if former and params.get("char_encoder") == "cnn":
-            if CharCNN(**former).get_params() != CharCNN().get_params():
-                params["char_encoder"] = CharCNN(**former)
+        three parameters of their own, and files written before
+        ``WordFeatures`` its settings as four."""
+        characters = _former_settings(params, _FORMER_CHAR_CNN, CharCNN)
+        if characters is not None and params.get("char_encoder") == "cnn":
+            params["char_encoder"] = characters
+        words = _former_settings(params, _FORMER_WORD_FEATURES, WordFeatures)
+        if words is not None:
+            params["word_features"] = words
         return params
 
     def _context_column(self):
@@ -772,6 +783,15 @@ default=None
         sequences = validate_sequences(self, X, lengths=lengths, reset=False)
         ids, _ = self._decode_encoded(self._encode_X(sequences))
         return self.classes_[ids], sequences
+
+
+def _former_settings(params, former_names, settings_class):
+    """Pop the parameters of ``former_names`` (former name -> the settings'
+    name) from a model file's ``params``: the settings they give, or None when
+    they give the defaults (which the tagger's string default stands for)."""
+    given = {new: params.pop(old) for old, new in former_names.items() if old in params}
+    settings = settings_class(**given)
+    return None if settings == settings_class() else settings
 
 
 def _neighbour_ids(context, lengths, window, boundary):

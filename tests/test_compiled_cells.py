@@ -14,7 +14,7 @@ from test_engine import _batch, _check_gradients, _network
 from threadpoolctl import threadpool_limits
 
 import skrnn
-from skrnn import RNNTagger
+from skrnn import RNNTagger, WordFeatures
 from skrnn._engine import compiled_cells, gemm, recurrent
 from skrnn._engine._kernels import load, numpy_cblas64
 from skrnn._engine.cells import CELLS
@@ -396,7 +396,7 @@ def test_a_fit_matches_numpy_and_stops_on_a_nan_loss(name, monkeypatch):
         cell=name,
         hidden_size=16,
         embedding_dim=8,
-        feature_embedding_dim=4,
+        word_features=WordFeatures(embedding_dim=4),
         max_iter=3,
         batch_size=16,
         learning_rate=0.02,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skrnn import HMMTagger, RNNTagger
+from skrnn import HMMTagger, RNNTagger, WordFeatures
 from skrnn.datasets import make_tagging
 from skrnn.metrics import flat_accuracy_scorer
 
@@ -74,7 +74,7 @@ def test_rnn_tagger_grid_search_on_dask_matches_local_run(client):
     X, y = make_tagging(n_sequences=32, max_length=8, random_state=0)
     tagger = RNNTagger(
         embedding_dim=8,
-        feature_embedding_dim=4,
+        word_features=WordFeatures(embedding_dim=4),
         num_layers=1,
         max_iter=1,
         early_stopping=False,

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skrnn import HMMTagger, RNNTagger, VotingTagger, load
+from skrnn import HMMTagger, RNNTagger, VotingTagger, WordFeatures, load
 from skrnn.datasets import make_tagging
 from skrnn.metrics import flat_accuracy_scorer
 
@@ -19,7 +19,7 @@ def small_rnn(seed):
     return RNNTagger(
         hidden_size=16,
         embedding_dim=8,
-        feature_embedding_dim=4,
+        word_features=WordFeatures(embedding_dim=4),
         max_iter=5,
         batch_size=16,
         learning_rate=0.02,

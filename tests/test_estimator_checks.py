@@ -3,7 +3,14 @@ parameters and no expected failures (DESIGN.md)."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrnn import HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, VotingTagger
+from skrnn import (
+    HMMTagger,
+    RNNClassifier,
+    RNNLanguageModel,
+    RNNTagger,
+    VotingTagger,
+    WordFeatures,
+)
 
 
 @parametrize_with_checks(
@@ -13,6 +20,9 @@ from skrnn import HMMTagger, RNNClassifier, RNNLanguageModel, RNNTagger, VotingT
         RNNLanguageModel(),
         RNNTagger(),
         RNNTagger(output="crf"),
+        # a settings object as a parameter: cloned, compared and set as nested
+        # parameters by the checks
+        RNNTagger(word_features=WordFeatures(suffix_length=2)),
         # set_random_state reaches only the vote's own parameters, so the
         # idempotence checks need a member seeded here (as scikit-learn's own
         # checks of VotingClassifier use deterministic members).

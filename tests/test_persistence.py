@@ -31,6 +31,7 @@ from skrnn import (
     RNNTagger,
     Tokenizer,
     VotingTagger,
+    WordFeatures,
     load,
     save,
 )
@@ -123,7 +124,10 @@ TAGGER_CASES = [
     (HMMTagger(), "numeric_list"),
     (HMMTagger(), "numeric_flat"),
     (RNNTagger(**SMALL), "tokens"),
-    (RNNTagger(**SMALL, cell="lstm", suffix_length=0), "tokens"),
+    (
+        RNNTagger(**SMALL, cell="lstm", word_features=WordFeatures(suffix_length=0)),
+        "tokens",
+    ),
     (RNNTagger(**SMALL, char_encoder=CharCNN(filters=4)), "tokens"),
     (RNNTagger(**SMALL), "numeric_list"),
     (RNNTagger(**SMALL), "numeric_flat"),
@@ -533,6 +537,7 @@ REGISTERED_HELPERS = {
     "skrnn._hmm_lexicon.SuffixModel",
     "skrnn._spelling.CharCNN",
     "skrnn._spelling.Spelling",
+    "skrnn._vocabulary.WordFeatures",
     "skrnn._word_vectors.WordVectors",
 }
 
@@ -548,11 +553,13 @@ def test_the_registry_holds_exactly_the_expected_names():
             assert class_name in skrnn.__all__
     for name, cls in helpers.items():
         assert name == f"{cls.__module__}.{cls.__qualname__}"
-    # every class skrnn exports is registered: the estimators, and CharCNN
+    # every class skrnn exports is registered: the estimators, and the
+    # settings objects of their parameters
     exported = {getattr(skrnn, n) for n in skrnn.__all__}
     exported = {c for c in exported if isinstance(c, type)}
-    assert exported - set(estimators.values()) == {skrnn.CharCNN}
-    assert skrnn.CharCNN in helpers.values()
+    settings = {skrnn.CharCNN, skrnn.WordFeatures}
+    assert exported - set(estimators.values()) == settings
+    assert settings <= set(helpers.values())
 
 
 def _every_registered_class(tmp_path_factory):
@@ -563,9 +570,13 @@ def _every_registered_class(tmp_path_factory):
     vectors = WordVectors(["the", "cat", "dog"], series[:3, :4])
     models = {
         "HMMTagger": HMMTagger().fit(TOKENS, TAGS),
-        # a char_encoder holds a Spelling (and is a CharCNN), solver="sgd" an SGD
+        # a char_encoder holds a Spelling (and is a CharCNN), solver="sgd" an
+        # SGD; word_features is a WordFeatures
         "RNNTagger": RNNTagger(
-            **SMALL, char_encoder=CharCNN(filters=8), solver="sgd"
+            **SMALL,
+            char_encoder=CharCNN(filters=8),
+            word_features=WordFeatures(suffix_length=2),
+            solver="sgd",
         ).fit(TOKENS, TAGS),
         # embeddings= holds WordVectors
         "RNNClassifier": RNNClassifier(**SMALL, embeddings=vectors).fit(
@@ -738,6 +749,21 @@ def test_a_file_naming_a_helper_by_its_former_module_loads(tmp_path):
         )
 
 
+def _load_with_former_params(model, rewrite, tmp_path):
+    """Load ``model``'s file after ``rewrite`` has changed the parameters its
+    header names into those an earlier release wrote."""
+    buffer = io.BytesIO()
+    model.save(buffer)
+    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
+        members = {k: archive[k] for k in archive.files}
+    header = json.loads(members[_HEADER].tobytes())
+    rewrite(header["estimator"]["__estimator__"]["params"])
+    members[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    written = io.BytesIO()
+    np.savez(written, **members)
+    return _load_bytes(written.getvalue(), tmp_path)
+
+
 @pytest.mark.parametrize("filters", [4, 64])
 def test_a_file_with_the_former_char_encoder_parameters_loads(filters, tmp_path):
     """Files written before CharCNN give its settings as the tagger's
@@ -745,24 +771,59 @@ def test_a_file_with_the_former_char_encoder_parameters_loads(filters, tmp_path)
     CharCNN ("cnn" when they are its defaults)."""
     model = RNNTagger(**SMALL, char_encoder=CharCNN(filters=filters))
     model.fit(TOKENS, TAGS)
-    buffer = io.BytesIO()
-    model.save(buffer)
-    with np.load(io.BytesIO(buffer.getvalue()), allow_pickle=False) as archive:
-        members = {k: archive[k] for k in archive.files}
-    header = json.loads(members[_HEADER].tobytes())
-    params = header["estimator"]["__estimator__"]["params"]
-    settings = params["char_encoder"]["__object__"]["state"]
-    assert settings == {"embedding_dim": 16, "filters": filters, "window": 3}
-    params["char_encoder"] = "cnn"
-    params.update({f"char_{k}": v for k, v in settings.items()})
-    members[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    written = io.BytesIO()
-    np.savez(written, **members)
-    loaded = _load_bytes(written.getvalue(), tmp_path)
+
+    def rewrite(params):
+        settings = params["char_encoder"]["__object__"]["state"]
+        assert settings == {"embedding_dim": 16, "filters": filters, "window": 3}
+        params["char_encoder"] = "cnn"
+        params.update({f"char_{k}": v for k, v in settings.items()})
+
+    loaded = _load_with_former_params(model, rewrite, tmp_path)
     if filters == 64:
         assert loaded.char_encoder == "cnn"
     else:
         assert loaded.char_encoder.get_params() == model.char_encoder.get_params()
+    _assert_same_output(loaded.predict_proba(TOKENS), model.predict_proba(TOKENS))
+
+
+@pytest.mark.parametrize(
+    "word_features, former, expected",
+    [
+        # the defaults, which load as the default "auto"
+        (
+            "auto",
+            {"suffix_length": 4, "lowercase_stream": True, "shape_stream": True},
+            "auto",
+        ),
+        (
+            WordFeatures(suffix_length=2, shape=False, embedding_dim=3),
+            {"suffix_length": 2, "lowercase_stream": True, "shape_stream": False},
+            WordFeatures(suffix_length=2, shape=False, embedding_dim=3),
+        ),
+        # the word alone, as word_features=None is
+        (
+            None,
+            {"suffix_length": 0, "lowercase_stream": False, "shape_stream": False},
+            WordFeatures(suffix_length=0, lowercase=False, shape=False),
+        ),
+    ],
+)
+def test_a_file_with_the_former_word_feature_parameters_loads(
+    word_features, former, expected, tmp_path
+):
+    """Files written before WordFeatures give its settings as the tagger's
+    suffix_length, lowercase_stream, shape_stream and feature_embedding_dim:
+    they load into a WordFeatures ("auto" when they are its defaults)."""
+    model = RNNTagger(**SMALL, word_features=word_features).fit(TOKENS, TAGS)
+    embedding_dim = model._word_features().embedding_dim
+
+    def rewrite(params):
+        del params["word_features"]
+        params.update(former, feature_embedding_dim=embedding_dim)
+
+    loaded = _load_with_former_params(model, rewrite, tmp_path)
+    assert loaded.word_features == expected
+    assert loaded.featurizer_.stream_names_ == model.featurizer_.stream_names_
     _assert_same_output(loaded.predict_proba(TOKENS), model.predict_proba(TOKENS))
 
 

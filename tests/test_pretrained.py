@@ -5,7 +5,14 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from skrnn import CharCNN, RNNClassifier, RNNLanguageModel, RNNTagger, load
+from skrnn import (
+    CharCNN,
+    RNNClassifier,
+    RNNLanguageModel,
+    RNNTagger,
+    WordFeatures,
+    load,
+)
 from skrnn.datasets import WordVectors
 from skrnn.metrics import flat_accuracy_scorer
 
@@ -220,7 +227,7 @@ def test_tagger_reads_unseen_words_through_their_vectors(tmp_path):
         embeddings=WordVectors(words, table),
         hidden_size=8,
         embedding_dim=8,
-        feature_embedding_dim=4,
+        word_features=WordFeatures(embedding_dim=4),
         max_iter=20,
         random_state=0,
     ).fit(*_tagging())
@@ -294,7 +301,7 @@ def test_gradients_through_every_stream_with_the_pretrained_input(estimator):
             embeddings=(words, table),
             hidden_size=3,
             embedding_dim=3,
-            feature_embedding_dim=2,
+            word_features=WordFeatures(embedding_dim=2),
             char_encoder=CharCNN(filters=3),
             max_iter=1,
             random_state=0,

@@ -14,13 +14,12 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skrnn.datasets import data_dir, load_conllu, make_tagging
 from skrnn.metrics import flat_accuracy_scorer
-from skrnn.tagger import CharCNN, RNNTagger
+from skrnn.tagger import CharCNN, RNNTagger, WordFeatures
 
 # Small and quick: every fit in this module takes well under a second.
 SMALL = dict(
     hidden_size=16,
     embedding_dim=8,
-    feature_embedding_dim=4,
     max_iter=5,
     batch_size=16,
     learning_rate=0.02,
@@ -29,7 +28,9 @@ SMALL = dict(
 
 
 def small(**params):
-    return RNNTagger(**{**SMALL, **params})
+    # word_features of its own: set_params(word_features__...) changes it in place
+    features = WordFeatures(embedding_dim=4)
+    return RNNTagger(**{**SMALL, "word_features": features, **params})
 
 
 @pytest.fixture(scope="module")
@@ -668,6 +669,88 @@ def test_char_encoder_parameters_and_errors(corpus, numeric):
         small(char_encoder="cnn").fit(X_numeric, y_numeric, lengths=lengths)
     with pytest.raises(InvalidParameterError, match="char_encoder"):
         small(char_encoder="lstm").fit(X, y)
+
+
+def test_word_features_parameters_and_errors(corpus, numeric):
+    X, y = corpus
+    settings = WordFeatures(suffix_length=2, shape=False, embedding_dim=3)
+    tagger = small(word_features=settings, max_iter=1).fit(X, y)
+    assert tagger.featurizer_.stream_names_ == ["word", "lower", "suffix1", "suffix2"]
+    embeddings = [tagger.params_[f"embed.{k}"].shape[1] for k in range(4)]
+    assert embeddings == [8, 8, 3, 3] and "embed.4" not in tagger.params_
+    # its settings are nested parameters, cloned with the tagger
+    assert tagger.word_features is settings
+    params = tagger.get_params(deep=True)
+    assert params["word_features__suffix_length"] == 2
+    assert params["word_features__embedding_dim"] == 3
+    tagger.set_params(word_features__suffix_length=1, word_features__shape=True)
+    assert settings.suffix_length == 1
+    twin = clone(tagger).word_features
+    assert twin == settings and twin is not settings
+    assert tagger.fit(X, y).featurizer_.stream_names_ == [
+        "word",
+        "lower",
+        "suffix1",
+        "shape",
+    ]
+    # "auto" is WordFeatures()
+    default = small(word_features="auto", max_iter=1).fit(X, y)
+    assert default.word_features == "auto"
+    assert default.featurizer_.stream_names_ == [
+        "word",
+        "lower",
+        *(f"suffix{k}" for k in range(1, 5)),
+        "shape",
+    ]
+    assert {default.params_[f"embed.{k}"].shape[1] for k in range(2, 7)} == {16}
+    with pytest.raises(InvalidParameterError, match="'word_features' parameter"):
+        small(word_features="bogus").fit(X, y)
+    with pytest.raises(
+        InvalidParameterError, match="'suffix_length' parameter of WordFeatures"
+    ):
+        small(word_features=WordFeatures(suffix_length=-1)).fit(X, y)
+    # invalid settings are an error whatever the input, as they were when they
+    # were the tagger's own parameters
+    X_numeric, y_numeric, lengths = numeric
+    with pytest.raises(InvalidParameterError, match="'shape' parameter"):
+        small(word_features=WordFeatures(shape="yes")).fit(
+            X_numeric, y_numeric, lengths=lengths
+        )
+
+
+def test_word_features_none_embeds_the_word_alone(corpus):
+    X, y = corpus
+    tagger = small(word_features=None, linear_window=1).fit(X, y)
+    featurizer = tagger.featurizer_
+    assert featurizer.stream_names_ == ["word"]
+    assert [k for k in tagger.params_ if k.startswith("embed")] == ["embed.0"]
+    # the linear model reads the neighbouring words themselves, with no
+    # lowercase stream to read them from
+    n_words = featurizer.vocab_sizes_[0]
+    shapes = [tagger.params_[f"linear.{k}"].shape[0] for k in range(3)]
+    assert shapes == [n_words, n_words + 1, n_words + 1]
+    # the same network as the settings of no stream beside the word
+    none = WordFeatures(suffix_length=0, lowercase=False, shape=False)
+    same = small(word_features=none, linear_window=1).fit(X, y)
+    for a, b in zip(tagger.predict_proba(X), same.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_grid_search_over_word_features(corpus):
+    X, y = corpus
+    tagger = small(max_iter=1)
+    search = GridSearchCV(
+        tagger,
+        {"word_features__suffix_length": [0, 3]},
+        scoring=flat_accuracy_scorer,
+        cv=2,
+    ).fit(X, y)
+    candidates = search.cv_results_["param_word_features__suffix_length"]
+    assert candidates.tolist() == [0, 3]
+    best = search.best_params_["word_features__suffix_length"]
+    names = search.best_estimator_.featurizer_.stream_names_
+    assert sum(name.startswith("suffix") for name in names) == best
+    assert tagger.word_features.suffix_length == 4  # the search set clones
 
 
 def test_adversarial_training_moves_the_fit_and_still_learns_context(
