@@ -330,8 +330,7 @@ class TokenFeaturizer(_TokenTransformer):
 
 @model_file_class
 class WordFeatures(_Settings):
-    """The streams ``RNNTagger(word_features=WordFeatures(...))`` embeds
-    beside the word.
+    """Which streams ``RNNTagger`` embeds beside the word (``word_features``).
 
     Each token is embedded as the word itself and, so that a word never seen
     in training is still tagged from its form, as its lowercase form, its
