@@ -5,6 +5,10 @@ Under IOB2 (BIO) an ``I-X`` only continues a ``B-X`` or ``I-X``. Under IOBES a
 ``E-*``, ``S-*``, the sequence start) is followed by ``O``, ``B-*`` or ``S-*``, and
 a sequence ends on ``O``, ``E-*`` or ``S-*``. A tagger that keeps to these rules
 never outputs a broken span.
+
+The two schemes say the same thing of a valid sequence: ``rewrite`` turns one
+into the other (``S-X`` is a ``B-X`` with no ``I-X`` after it, ``E-X`` the last
+``I-X`` of a span).
 """
 
 from dataclasses import dataclass
@@ -95,3 +99,28 @@ def transitions(classes, scheme):
         trans = np.where(opens[:, None], inside[None, :] & same_type, ~inside[None, :])
         end = ~opens
     return Transitions(start=~inside, trans=trans, end=end)
+
+
+def rewrite(tags, lengths, scheme):
+    """The flat ``tags`` of sequences of ``lengths``, valid under IOB2 or IOBES,
+    written in ``scheme``: an object array of the same size."""
+    tags = np.asarray(tags, dtype=object)
+    distinct, inverse = np.unique(tags, return_inverse=True)
+    parsed = [_parse(tag) or ("O", None) for tag in distinct]
+    # through IOB2: an S- opens a span as a B- does, an E- goes on as an I- does
+    iob2 = {"S": "B", "E": "I"}
+    prefix = np.array([iob2.get(p, p) for p, _ in parsed])[inverse]
+    kind = np.array([t or "" for _, t in parsed], dtype=object)[inverse]
+    entity = np.array([t is not None for _, t in parsed], dtype=bool)[inverse]
+    out = np.where(entity, prefix + "-" + kind, tags).astype(object)
+    if scheme == "IOB2" or not tags.size:
+        return out
+    last = np.zeros(tags.size, dtype=bool)
+    last[np.cumsum(lengths)[np.asarray(lengths) > 0] - 1] = True
+    goes_on = np.zeros(tags.size, dtype=bool)
+    goes_on[:-1] = (prefix[1:] == "I") & (kind[1:] == kind[:-1])
+    goes_on &= ~last
+    ends = entity & ~goes_on
+    out[ends & (prefix == "B")] = "S-" + kind[ends & (prefix == "B")]
+    out[ends & (prefix == "I")] = "E-" + kind[ends & (prefix == "I")]
+    return out

@@ -1,12 +1,17 @@
-"""Turn raw text into token sequences, the input form of skrnn's estimators."""
+"""Turn raw text into token sequences, the input form of skrnn's estimators, and
+entity tags from one scheme into the other."""
 
 import re
 
+import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ._entities import _check_tag_sequences, invalid_transitions
 from ._persistence import SaveMixin
+from ._tag_schemes import rewrite
 
-__all__ = ["Tokenizer"]
+__all__ = ["Tokenizer", "convert_tag_scheme"]
 
 
 class Tokenizer(SaveMixin, TransformerMixin, BaseEstimator):
@@ -133,3 +138,71 @@ class Tokenizer(SaveMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.requires_fit = False
         return tags
+
+
+@validate_params(
+    {"y": ["array-like"], "scheme": [StrOptions({"IOB2", "IOBES"})]},
+    prefer_skip_nested_validation=True,
+)
+def convert_tag_scheme(y, scheme):
+    """Write entity tag sequences in the IOB2 or the IOBES scheme.
+
+    The two schemes mark the same spans: IOBES tags a one-token entity ``S-X``
+    where IOB2 tags it ``B-X``, and the last token of a longer one ``E-X``
+    where IOB2 tags it ``I-X``. Converting is lossless both ways, so a tagger
+    can be trained on IOBES tags and its predictions written back to IOB2. On
+    CoNLL-2002 Spanish, ``RNNTagger`` trained on the IOBES form of the IOB2
+    training tags scored about 0.4 entity F1 higher on the test set, with the
+    softmax and with the CRF output (seeds 0-2, docs/benchmarks.md).
+
+    Parameters
+    ----------
+    y : list of array-like of str
+        Tag sequences under IOB2 or IOBES (IOBES if any tag has the prefix
+        ``E-`` or ``S-``): ``O`` and entity tags such as ``B-PER``.
+    scheme : {"IOB2", "IOBES"}
+        The scheme to write them in.
+
+    Returns
+    -------
+    y_converted : list of ndarray of str
+        One array per sequence, the same tags where the schemes agree.
+
+    Raises
+    ------
+    ValueError
+        If a tag is not ``O`` or an entity tag, or the sequences break their
+        scheme (an ``I-X`` after ``O``, as in IOB1): such spans have no
+        counterpart in the other scheme.
+
+    See Also
+    --------
+    skrnn.metrics.invalid_transitions : Count the transitions a scheme forbids.
+
+    Examples
+    --------
+    >>> from skrnn.preprocessing import convert_tag_scheme
+    >>> iobes = convert_tag_scheme([["B-PER", "I-PER", "O", "B-LOC"]], "IOBES")
+    >>> iobes[0].tolist()
+    ['B-PER', 'E-PER', 'O', 'S-LOC']
+    >>> convert_tag_scheme(iobes, "IOB2")[0].tolist()
+    ['B-PER', 'I-PER', 'O', 'B-LOC']
+    """
+    _check_tag_sequences(y, "y")
+    # also a clear error for a tag that is neither O nor an entity tag
+    n_invalid = invalid_transitions(y, scheme=None)
+    if n_invalid:
+        raise ValueError(
+            f"y breaks its tagging scheme in {n_invalid} place(s), for example an "
+            "I-X after O or after another type (IOB1 tags); convert_tag_scheme "
+            "needs valid IOB2 or IOBES sequences. skrnn.metrics."
+            "invalid_transitions counts them."
+        )
+    lengths = [len(seq) for seq in y]
+    flat = [tag for seq in y for tag in seq]
+    converted = rewrite(flat, lengths, scheme)
+    ends = np.cumsum(lengths)
+    return [
+        np.array(converted[end - n : end].tolist(), dtype=str)
+        for n, end in zip(lengths, ends, strict=True)
+    ]

@@ -120,3 +120,99 @@ def test_grid_search_over_tokenizer_parameters():
     assert search.best_params_ == {"tokenizer__lowercase": True}
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], [0.6, 1.0])
     assert Counter(search.predict(["Bad", "gOOd"])) == Counter(["neg", "pos"])
+
+
+# --- convert_tag_scheme ----------------------------------------------------------
+
+
+def _random_iob2(rng, n_sequences=60):
+    """Valid IOB2 sequences: runs of O between spans of 1-3 tokens, spans of the
+    same type side by side, empty sequences."""
+    y = []
+    for _ in range(n_sequences):
+        seq = []
+        for _ in range(rng.randint(0, 6)):
+            if rng.rand() < 0.4:
+                seq.append("O")
+                continue
+            kind = rng.choice(["PER", "LOC"])
+            seq += ["B-" + kind] + ["I-" + kind] * rng.randint(0, 3)
+        y.append(seq)
+    return y
+
+
+def _spans(seq):
+    """(type, start, stop) of each entity of a valid IOB2 or IOBES sequence,
+    read token by token as the schemes define them."""
+    spans, start = [], None
+    for i, tag in enumerate([*seq, "O"]):
+        prefix, kind = (tag[0], tag[2:]) if tag != "O" else ("O", None)
+        if start is not None and prefix in "BSO":
+            spans.append((seq[start][2:], start, i))
+            start = None
+        if prefix in "BS":
+            start = i
+        if prefix in "ES":
+            spans.append((kind, start, i + 1))
+            start = None
+    return spans
+
+
+def test_convert_tag_scheme_round_trip_keeps_the_spans():
+    from skrnn.metrics import invalid_transitions
+    from skrnn.preprocessing import convert_tag_scheme
+
+    y = _random_iob2(np.random.RandomState(0))
+    copy = [list(seq) for seq in y]
+    iobes = convert_tag_scheme(y, "IOBES")
+    assert y == copy  # the input is untouched
+    assert invalid_transitions(iobes, "IOBES") == 0
+    assert any("S-" in t for s in iobes for t in s)
+    assert any("E-" in t for s in iobes for t in s)
+    for before, after in zip(y, iobes, strict=True):
+        assert len(after) == len(before)
+        assert _spans(after.tolist()) == _spans(before)
+        for kind, start, stop in _spans(before):
+            written = after[start:stop].tolist()
+            if stop - start == 1:
+                assert written == ["S-" + kind]
+            else:
+                middle = ["I-" + kind] * (stop - start - 2)
+                assert written == ["B-" + kind, *middle, "E-" + kind]
+    back = convert_tag_scheme(iobes, "IOB2")
+    assert [s.tolist() for s in back] == y
+    # writing a sequence in its own scheme changes nothing
+    assert [s.tolist() for s in convert_tag_scheme(iobes, "IOBES")] == [
+        s.tolist() for s in iobes
+    ]
+    assert [s.tolist() for s in convert_tag_scheme(y, "IOB2")] == y
+
+
+def test_convert_tag_scheme_sequence_boundaries_and_forms():
+    from skrnn.preprocessing import convert_tag_scheme
+
+    # a span never runs on into the next sequence
+    out = convert_tag_scheme([["B-X"], ["B-X", "I-X"], [], ("O",)], "IOBES")
+    assert [s.tolist() for s in out] == [["S-X"], ["B-X", "E-X"], [], ["O"]]
+    assert all(isinstance(s, np.ndarray) for s in out)
+    arrays = [np.array(["B-ORG", "I-ORG", "I-ORG"]), np.array(["O"])]
+    written = convert_tag_scheme(arrays, "IOBES")[0]
+    assert written.tolist() == ["B-ORG", "I-ORG", "E-ORG"]
+
+
+def test_convert_tag_scheme_errors():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from skrnn.preprocessing import convert_tag_scheme
+
+    with pytest.raises(ValueError, match="breaks its tagging scheme in 2 place"):
+        convert_tag_scheme([["O", "I-PER"], ["B-LOC", "I-ORG"]], "IOBES")
+    # read as IOBES (it has an S-): B-PER left open, I-LOC after S-LOC and open
+    with pytest.raises(ValueError, match="breaks its tagging scheme in 3 place"):
+        convert_tag_scheme([["B-PER", "O"], ["S-LOC", "I-LOC"]], "IOB2")
+    with pytest.raises(ValueError, match="'NN' in y sequence 0 is not an entity tag"):
+        convert_tag_scheme([["NN", "VB"]], "IOBES")
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        convert_tag_scheme(["B-PER", "I-PER"], "IOBES")
+    with pytest.raises(InvalidParameterError, match="'scheme' parameter"):
+        convert_tag_scheme([["O"]], "BILOU")
