@@ -15,6 +15,10 @@ seed and a last row with the mean and range over the seeds. ``s/epoch`` is the
 mean epoch of the fit (training plus the validation pass), for the CRF's cost
 beside the softmax's.
 
+``--train-scheme IOBES`` fits every model on the IOBES form of the IOB2 training
+tags (``skrnn.preprocessing.convert_tag_scheme``) and writes its predictions back to
+IOB2 before they are scored.
+
 Peers: ``HMMTagger()`` and sklearn-crfsuite with the features of its own
 tutorial (``skrnn._peers.CRFSuiteTagger``; skipped when it is not installed).
 """
@@ -39,6 +43,7 @@ from skrnn.metrics import (
     flat_accuracy_score,
     invalid_transitions,
 )
+from skrnn.preprocessing import convert_tag_scheme
 
 # name -> (factory of seed, seeded)
 MODELS = {
@@ -88,15 +93,21 @@ def _scores(y_true, y_pred):
     }
 
 
-def _run(model, X, y, X_test, y_test):
+def _run(model, X, y, X_test, y_test, train_scheme="IOB2"):
     """Rows of one fit: the model as users call it and, for an RNNTagger whose
     predictions keep to a tag scheme, the same fit decoded without the rules
-    (tag by tag), to show what the rules give."""
+    (tag by tag), to show what the rules give. With ``train_scheme="IOBES"`` the
+    model learns the IOBES form of ``y`` and its predictions are read back as
+    IOB2 (the tag-by-tag row then has no IOB2 form: it may break IOBES)."""
+    if train_scheme != "IOB2":
+        y = convert_tag_scheme(y, train_scheme)
     start = time.perf_counter()
     model.fit(X, y)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     y_pred = model.predict(X_test)
+    if train_scheme != "IOB2":
+        y_pred = convert_tag_scheme(y_pred, "IOB2")
     predict_s = time.perf_counter() - start
     history = getattr(model, "history_", None)
     timing = {
@@ -106,8 +117,10 @@ def _run(model, X, y, X_test, y_test):
         "epochs": len(history) if history else None,
     }
     rows = {"": {**_scores(y_test, y_pred), **timing}}
-    if getattr(model, "tag_scheme_", None) is not None and (
-        getattr(model, "output_", None) == "softmax"
+    if (
+        train_scheme == "IOB2"
+        and getattr(model, "tag_scheme_", None) is not None
+        and getattr(model, "output_", None) == "softmax"
     ):
         scheme, model.tag_scheme_ = model.tag_scheme_, None
         rows[", tag by tag"] = {**_scores(y_test, model.predict(X_test)), **timing}
@@ -145,6 +158,12 @@ def main(argv=None):
     parser.add_argument("--split", choices=["test", "dev"], default="test")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument(
+        "--train-scheme",
+        choices=["IOB2", "IOBES"],
+        default="IOB2",
+        help="fit on the training tags in this scheme (predictions scored as IOB2)",
+    )
     args = parser.parse_args(argv)
     if not args.data:
         parser.error("give --data or set SKRNN_DATA_DIR")
@@ -160,7 +179,7 @@ def main(argv=None):
     print(
         f"CoNLL-2002 Spanish: {len(X)} training sentences -> {test_file} "
         f"({len(X_test)} sentences); {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores; seeds {seeds}"
+        f"{os.cpu_count()} cores; seeds {seeds}; trained on {args.train_scheme} tags"
     )
     header = "| model | " + " | ".join(title for title, _, _ in COLUMNS) + " |"
     print(header)
@@ -175,7 +194,11 @@ def main(argv=None):
                 print(f"| {name} | skipped: sklearn-crfsuite is not installed |")
                 continue
         for seed in seeds if seeded else [None]:
-            for suffix, result in _run(factory(seed), X, y, X_test, y_test).items():
+            model = factory(seed)
+            rows = _run(model, X, y, X_test, y_test, args.train_scheme)
+            for suffix, result in rows.items():
+                if args.train_scheme != "IOB2":
+                    suffix = f" on {args.train_scheme} tags" + suffix
                 label = name + suffix
                 groups.setdefault(label, []).append(result)
                 shown = label if seed is None else f"{label} seed {seed}"
