@@ -105,6 +105,8 @@ def rewrite(tags, lengths, scheme):
     """The flat ``tags`` of sequences of ``lengths``, valid under IOB2 or IOBES,
     written in ``scheme``: an object array of the same size."""
     tags = np.asarray(tags, dtype=object)
+    if not tags.size:
+        return tags.copy()
     distinct, inverse = np.unique(tags, return_inverse=True)
     parsed = [_parse(tag) or ("O", None) for tag in distinct]
     # through IOB2: an S- opens a span as a B- does, an E- goes on as an I- does
@@ -113,7 +115,7 @@ def rewrite(tags, lengths, scheme):
     kind = np.array([t or "" for _, t in parsed], dtype=object)[inverse]
     entity = np.array([t is not None for _, t in parsed], dtype=bool)[inverse]
     out = np.where(entity, prefix + "-" + kind, tags).astype(object)
-    if scheme == "IOB2" or not tags.size:
+    if scheme == "IOB2":
         return out
     last = np.zeros(tags.size, dtype=bool)
     last[np.cumsum(lengths)[np.asarray(lengths) > 0] - 1] = True

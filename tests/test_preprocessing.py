@@ -198,6 +198,11 @@ def test_convert_tag_scheme_sequence_boundaries_and_forms():
     arrays = [np.array(["B-ORG", "I-ORG", "I-ORG"]), np.array(["O"])]
     written = convert_tag_scheme(arrays, "IOBES")[0]
     assert written.tolist() == ["B-ORG", "I-ORG", "E-ORG"]
+    # nothing to write, or no entity
+    for scheme in ("IOB2", "IOBES"):
+        assert convert_tag_scheme([], scheme) == []
+        assert [s.tolist() for s in convert_tag_scheme([[], []], scheme)] == [[], []]
+        assert convert_tag_scheme([["O", "O"]], scheme)[0].tolist() == ["O", "O"]
 
 
 def test_convert_tag_scheme_errors():
