@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions, validate_params
 
-from ._entities import _check_tag_sequences, invalid_transitions
+from ._entities import invalid_transitions
 from ._persistence import SaveMixin
 from ._tag_schemes import rewrite
 
@@ -188,8 +188,8 @@ def convert_tag_scheme(y, scheme):
     >>> convert_tag_scheme(iobes, "IOB2")[0].tolist()
     ['B-PER', 'I-PER', 'O', 'B-LOC']
     """
-    _check_tag_sequences(y, "y")
-    # also a clear error for a tag that is neither O nor an entity tag
+    # checks the form of y too, with a clear error for a tag that is neither O
+    # nor an entity tag
     n_invalid = invalid_transitions(y, scheme=None)
     if n_invalid:
         raise ValueError(
